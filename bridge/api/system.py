@@ -1,0 +1,75 @@
+"""``bridge.hello`` (version handshake) and ``rpc.discover`` (the API describing itself)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from bridge import PROTOCOL_VERSION, __version__
+from bridge.errors import VersionMismatchError
+from bridge.rpc import CallContext
+from bridge.wire import NoParams, WireModel
+
+if TYPE_CHECKING:
+    from bridge.app import Bridge
+
+
+class HelloParams(WireModel):
+    client_name: str = Field(max_length=100, examples=["my-ehr"])
+    client_version: str = Field(max_length=50, examples=["2.4.1"])
+    protocol_version: str = Field(
+        default=PROTOCOL_VERSION,
+        pattern=r"^\d{1,3}\.\d{1,3}$",
+        description="The protocol version the client speaks (major.minor).",
+    )
+
+
+class HelloResult(WireModel):
+    name: str = Field(examples=["vitale-bridge"])
+    version: str = Field(examples=[__version__])
+    protocol_version: str = Field(examples=[PROTOCOL_VERSION])
+    transport: str = Field(examples=["websocket", "native"])
+    driver: str = Field(description="Card driver in use: pcsc or simulator.")
+    capabilities: list[str] = Field(description="Every method this host offers.")
+
+
+async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
+    """Introduce the client and learn the host's version and capabilities.
+
+    A client whose protocol major version differs from the host's gets VERSION_MISMATCH and
+    must not call anything else.
+    """
+    host_major = PROTOCOL_VERSION.split(".")[0]
+    client_major = params.protocol_version.split(".")[0]
+    if client_major != host_major:
+        raise VersionMismatchError(
+            f"The client speaks protocol {params.protocol_version} but this bridge speaks "
+            f"{PROTOCOL_VERSION}. Update the "
+            + ("bridge" if int(client_major) > int(host_major) else "extension or client")
+            + " so both have the same major version.",
+            hostProtocolVersion=PROTOCOL_VERSION,
+            clientProtocolVersion=params.protocol_version,
+        )
+    ctx.session.state["client"] = (params.client_name, params.client_version)
+    bridge = ctx.app
+    return HelloResult(
+        name="vitale-bridge",
+        version=__version__,
+        protocol_version=PROTOCOL_VERSION,
+        transport=ctx.session.peer.transport,
+        driver=bridge.settings.driver,
+        capabilities=sorted(bridge.dispatcher.methods),
+    )
+
+
+async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
+    """The OpenRPC 1.3 document describing every method, its params, result and errors."""
+    from bridge.rpc.openrpc import document
+
+    return document(ctx.app.dispatcher)
+
+
+def register(bridge: Bridge) -> None:
+    bridge.dispatcher.add("bridge.hello", hello, errors=(VersionMismatchError,))
+    bridge.dispatcher.add("rpc.discover", discover)

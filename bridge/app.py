@@ -1,0 +1,104 @@
+"""The application: one instance of the bridge's services behind one dispatcher.
+
+Transports (WebSocket, Native Messaging, in-process tests) all go through :class:`Bridge`:
+``open_session`` when a client connects, ``handle`` for each incoming message,
+``close_session`` when it goes. The services (OD table, card access, events) are attached by
+the API modules in :mod:`bridge.api`, so this file does not change when a capability is added.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Protocol
+
+from bridge.rpc import Dispatcher, Peer, Session
+from bridge.rpc.session import Send
+from bridge.settings import Settings
+
+log = logging.getLogger("vitale_bridge")
+
+
+class Service(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class EventHub:
+    """Fan-out of server-to-client notifications to the sessions that subscribed."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    async def publish(self, event: str, params: Any = None) -> int:
+        delivered = 0
+        for session in list(self._bridge.sessions):
+            if event in session.subscriptions or "*" in session.subscriptions:
+                try:
+                    await session.notify(event, params)
+                    delivered += 1
+                except Exception as exc:  # noqa: BLE001 - one dead client must not stop others
+                    log.debug("notification to session %s failed: %s", session.id, type(exc).__name__)
+        return delivered
+
+
+class Bridge:
+    def __init__(self, settings: Settings | None = None) -> None:
+        from bridge import api
+
+        self.settings = settings or Settings()
+        self.dispatcher = Dispatcher(self)
+        self.sessions: set[Session] = set()
+        self.events = EventHub(self)
+        self._services: list[Service] = []
+        self._started = False
+        api.register_all(self)
+
+    def add_service(self, service: Service) -> None:
+        self._services.append(service)
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for service in self._services:
+            await service.start()
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        for service in reversed(self._services):
+            try:
+                await service.stop()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("stopping %s failed: %s", type(service).__name__, type(exc).__name__)
+
+    async def __aenter__(self) -> Bridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def open_session(self, peer: Peer, send: Send | None = None) -> Session:
+        session = Session(peer=peer, send=send)
+        self.sessions.add(session)
+        log.debug("session %s opened (%s)", session.id, peer.transport)
+        return session
+
+    async def close_session(self, session: Session) -> None:
+        session.closed = True
+        session.subscriptions.clear()
+        self.sessions.discard(session)
+        log.debug("session %s closed", session.id)
+
+    async def handle(self, raw: str | bytes, session: Session) -> str | None:
+        """One incoming message in, the encoded response (or None) out."""
+        response = await self.dispatcher.dispatch(raw, session)
+        if response is None:
+            return None
+        return json.dumps(response, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,123 @@
+"""A small asyncio JSON-RPC client for the bridge's WebSocket (CLI, tests, benchmarks, scripts).
+
+    async with BridgeClient.connect(port=27815) as client:   # reads the token file
+        hello = await client.call("bridge.hello", {"clientName": "me", "clientVersion": "1"})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bridge.identity import DEFAULT_PORT
+from bridge.settings import Paths, read_token
+
+
+class RpcError(Exception):
+    """An error response from the bridge; ``code_name`` is the stable ``error.data.code``."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.rpc_code: int = error.get("code", 0)
+        self.message: str = error.get("message", "")
+        self.data: Any = error.get("data")
+        self.code_name: str = self.data.get("code", "") if isinstance(self.data, dict) else ""
+        super().__init__(f"{self.code_name or self.rpc_code}: {self.message}")
+
+
+class BridgeClient:
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self.notifications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        port: int = DEFAULT_PORT,
+        host: str = "127.0.0.1",
+        token: str | None = None,
+        paths: Paths | None = None,
+        origin: str | None = None,
+        **options: Any,
+    ) -> _Connector:
+        if token is None and origin is None:
+            token = read_token(paths or Paths.resolve())
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return _Connector(cls, f"ws://{host}:{port}/", headers, origin, options)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                message = json.loads(raw)
+                for item in message if isinstance(message, list) else [message]:
+                    if "method" in item:
+                        await self.notifications.put(item)
+                    else:
+                        fut = self._pending.pop(item.get("id"), None)
+                        if fut is not None and not fut.done():
+                            fut.set_result(item)
+        finally:
+            for fut in self._pending.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("connection to the bridge closed"))
+
+    async def request(self, method: str, params: Any = None) -> dict[str, Any]:
+        """Send a request and return the raw response object."""
+        id_ = next(self._ids)
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": id_}
+        if params is not None:
+            message["params"] = params
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[id_] = fut
+        await self.ws.send(json.dumps(message))
+        return await fut
+
+    async def call(self, method: str, params: Any = None) -> Any:
+        """Call a method and return its result, or raise :class:`RpcError`."""
+        response = await self.request(method, params)
+        if "error" in response:
+            raise RpcError(response["error"])
+        return response["result"]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
+        try:
+            await self._reader
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
+class _Connector:
+    def __init__(self, cls: type[BridgeClient], url: str, headers: dict[str, str], origin: str | None, options: dict[str, Any]) -> None:
+        self._cls, self._url, self._headers, self._origin, self._options = cls, url, headers, origin, options
+        self._client: BridgeClient | None = None
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        return self._open().__await__()
+
+    async def _open(self) -> BridgeClient:
+        ws = await connect(
+            self._url,
+            additional_headers=self._headers,
+            origin=self._origin,  # type: ignore[arg-type]
+            compression=None,
+            max_size=2**22,
+            **self._options,
+        )
+        return self._cls(ws)
+
+    async def __aenter__(self) -> BridgeClient:
+        self._client = await self._open()
+        return self._client
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.close()

@@ -1,0 +1,206 @@
+"""The bridge's application errors: one small typed tree, each with its wire codes.
+
+::
+
+    BridgeError                      -32000  BRIDGE_ERROR
+    ├── ReaderError
+    │   ├── NoReaderError            -32001  NO_READER
+    │   ├── ReaderNotFoundError      -32002  READER_NOT_FOUND
+    │   └── PcscUnavailableError     -32003  PCSC_UNAVAILABLE
+    ├── CardError
+    │   ├── NoCardError              -32010  NO_CARD
+    │   ├── CardRemovedError         -32011  CARD_REMOVED
+    │   ├── UnsupportedCardError     -32012  UNSUPPORTED_CARD
+    │   ├── CardCommunicationError   -32013  CARD_ERROR
+    │   ├── CardBusyError            -32014  CARD_BUSY
+    │   └── CpsRequiredError         -32015  CPS_REQUIRED
+    ├── OdError
+    │   ├── OdNotFoundError          -32020  OD_NOT_FOUND
+    │   └── OdTableError             -32021  OD_TABLE_INVALID
+    ├── AccessError
+    │   ├── ForbiddenError           -32030  FORBIDDEN
+    │   └── VersionMismatchError     -32031  VERSION_MISMATCH
+    └── LimitError
+        ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
+        ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
+        └── TimeoutError_            -32042  TIMEOUT
+
+Each error carries a message written for the person who must act on it (what happened and
+what to do) and a ``details`` dict of non-personal facts (reader name, status word, the codes
+that were looked up). Translation to the JSON-RPC wire happens in exactly one place:
+:func:`bridge.rpc.dispatcher.error_to_wire`. The numeric and string codes are part of the
+public API: never renumber, only add.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge reports to a client."""
+
+    rpc_code: ClassVar[int] = -32000
+    code: ClassVar[str] = "BRIDGE_ERROR"
+    default_message: ClassVar[str] = "The bridge could not complete the request."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def to_data(self) -> dict[str, Any]:
+        """The ``error.data`` object: the stable string code plus the details."""
+        return {"code": self.code, **self.details}
+
+
+# --- readers -------------------------------------------------------------------------------
+
+
+class ReaderError(BridgeError):
+    rpc_code = -32000
+    code = "READER_ERROR"
+
+
+class NoReaderError(ReaderError):
+    rpc_code = -32001
+    code = "NO_READER"
+    default_message = "No card reader is connected. Plug in the reader and try again."
+
+
+class ReaderNotFoundError(ReaderError):
+    rpc_code = -32002
+    code = "READER_NOT_FOUND"
+    default_message = "The requested reader is not connected. List readers with readers.list."
+
+
+class PcscUnavailableError(ReaderError):
+    rpc_code = -32003
+    code = "PCSC_UNAVAILABLE"
+    default_message = (
+        "The smart-card service (PC/SC) is not running. Start it (pcscd on Linux, "
+        "'Smart Card' service on Windows) and try again."
+    )
+
+
+# --- cards ---------------------------------------------------------------------------------
+
+
+class CardError(BridgeError):
+    code = "CARD_ERROR_GENERIC"
+
+
+class NoCardError(CardError):
+    rpc_code = -32010
+    code = "NO_CARD"
+    default_message = "No card is inserted. Insert the card in the reader and try again."
+
+
+class CardRemovedError(CardError):
+    rpc_code = -32011
+    code = "CARD_REMOVED"
+    default_message = "The card was removed during the read. Insert it again and retry."
+
+
+class UnsupportedCardError(CardError):
+    rpc_code = -32012
+    code = "UNSUPPORTED_CARD"
+    default_message = "This card cannot be read by vitale-bridge."
+
+
+class CardCommunicationError(CardError):
+    rpc_code = -32013
+    code = "CARD_ERROR"
+    default_message = "The card answered in an unexpected way. Remove it, insert it again and retry."
+
+
+class CardBusyError(CardError):
+    rpc_code = -32014
+    code = "CARD_BUSY"
+    default_message = "The card is being used by another program. Close it and retry."
+
+
+class CpsRequiredError(CardError):
+    rpc_code = -32015
+    code = "CPS_REQUIRED"
+    default_message = (
+        "Reading the protected data of the carte Vitale requires a professional card (CPS/CPx). "
+        "Insert your CPS card in a reader, or read with scope 'clear'."
+    )
+
+
+# --- OD table --------------------------------------------------------------------------------
+
+
+class OdError(BridgeError):
+    code = "OD_ERROR"
+
+
+class OdNotFoundError(OdError):
+    rpc_code = -32020
+    code = "OD_NOT_FOUND"
+    default_message = (
+        "No organisme destinataire is listed for this régime, caisse and centre in the TOD table. "
+        "Check the codes, or import the current table with 'vitale-bridge od import'."
+    )
+
+
+class OdTableError(OdError):
+    rpc_code = -32021
+    code = "OD_TABLE_INVALID"
+    default_message = "The TOD file is not valid; the active table was not changed."
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+class AccessError(BridgeError):
+    code = "ACCESS_ERROR"
+
+
+class ForbiddenError(AccessError):
+    rpc_code = -32030
+    code = "FORBIDDEN"
+    default_message = "This client is not allowed to use the bridge."
+
+
+class VersionMismatchError(AccessError):
+    rpc_code = -32031
+    code = "VERSION_MISMATCH"
+    default_message = "The client and the bridge speak incompatible protocol versions."
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+
+class LimitError(BridgeError):
+    code = "LIMIT"
+
+
+class TooManyRequestsError(LimitError):
+    rpc_code = -32040
+    code = "TOO_MANY_REQUESTS"
+    default_message = "Too many requests are in flight on this connection. Wait for answers first."
+
+
+class ResultTooLargeError(LimitError):
+    rpc_code = -32041
+    code = "RESULT_TOO_LARGE"
+    default_message = "The answer is larger than the channel allows."
+
+
+class TimeoutError_(LimitError):
+    rpc_code = -32042
+    code = "TIMEOUT"
+    default_message = "The operation took too long and was abandoned. Retry."
+
+
+def all_errors() -> list[type[BridgeError]]:
+    """Every concrete error class, for documentation (OpenRPC) and clients' code maps."""
+    out: list[type[BridgeError]] = []
+    stack: list[type[BridgeError]] = [BridgeError]
+    while stack:
+        cls = stack.pop(0)
+        out.append(cls)
+        stack.extend(cls.__subclasses__())
+    return [c for c in out if c.rpc_code != -32000 or c is BridgeError]

@@ -1,0 +1,220 @@
+"""Dispatch JSON-RPC 2.0 messages to registered, typed methods.
+
+``Dispatcher.dispatch`` takes a raw message (text or bytes) or an already decoded one and
+returns the response object (a dict, a list for batches) or ``None`` when nothing must be
+sent back (notifications, all-notification batches). Every exception is translated here, in
+:func:`error_to_wire` and :meth:`Dispatcher._call`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from bridge.errors import BridgeError
+from bridge.rpc import protocol as p
+from bridge.rpc.session import Session
+from bridge.wire import NoParams
+
+log = logging.getLogger("vitale_bridge.rpc")
+
+#: Largest batch accepted; a bigger one is refused whole with -32600.
+MAX_BATCH = 64
+
+
+@dataclass
+class CallContext:
+    """What a method handler may use besides its params."""
+
+    session: Session
+    app: Any  # the application object holding the services (bridge.app.Bridge)
+    method: str = ""
+
+
+Handler = Callable[[Any, CallContext], Awaitable[Any] | Any]
+
+
+@dataclass
+class Method:
+    name: str
+    handler: Handler
+    params: type[BaseModel]
+    result: Any  # a type understood by pydantic's TypeAdapter
+    summary: str = ""
+    description: str = ""
+    errors: tuple[type[BridgeError], ...] = ()
+    #: Whether the method may return personal (health) data: guarded by the access layer.
+    personal: bool = False
+    result_adapter: TypeAdapter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.result_adapter = TypeAdapter(self.result)
+
+
+def error_to_wire(id_: p.Id, exc: BridgeError) -> dict[str, Any]:
+    """The single translation of a :class:`BridgeError` into a JSON-RPC error response."""
+    return p.failure(id_, exc.rpc_code, exc.message, exc.to_data())
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors without the offending input values (they may be personal data)."""
+    return [
+        {"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode(raw: str | bytes) -> Any:
+    if isinstance(raw, (bytes, bytearray)):
+        raw = bytes(raw).decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
+class Dispatcher:
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
+        self.methods: dict[str, Method] = {}
+
+    # --- registration ------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        params: type[BaseModel] | None = None,
+        result: Any = None,
+        summary: str = "",
+        description: str = "",
+        errors: tuple[type[BridgeError], ...] = (),
+        personal: bool = False,
+    ) -> Method:
+        if name in self.methods:
+            raise ValueError(f"method {name!r} registered twice")
+        hints = get_type_hints(handler)
+        if params is None:
+            first = next(iter(inspect.signature(handler).parameters))
+            params = hints.get(first, NoParams)
+        if result is None:
+            result = hints.get("return", Any)
+        doc = inspect.getdoc(handler) or ""
+        method = Method(
+            name=name,
+            handler=handler,
+            params=params,
+            result=result,
+            summary=summary or doc.split("\n\n")[0].replace("\n", " "),
+            description=description or doc,
+            errors=tuple(errors),
+            personal=personal,
+        )
+        self.methods[name] = method
+        return method
+
+    def method(self, name: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Decorator form of :meth:`add`; params and result types come from the annotations."""
+
+        def register(handler: Handler) -> Handler:
+            self.add(name, handler, **options)
+            return handler
+
+        return register
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    async def dispatch(self, message: Any, session: Session) -> dict[str, Any] | list[Any] | None:
+        if isinstance(message, (str, bytes, bytearray)):
+            try:
+                message = decode(message)
+            except (ValueError, RecursionError):
+                return p.standard_failure(None, p.PARSE_ERROR)
+        if isinstance(message, list):
+            if not message:
+                return p.standard_failure(None, p.INVALID_REQUEST, "Invalid Request: empty batch")
+            if len(message) > MAX_BATCH:
+                return p.standard_failure(
+                    None, p.INVALID_REQUEST, f"Invalid Request: batch larger than {MAX_BATCH}"
+                )
+            answers = await asyncio.gather(*(self._one(m, session) for m in message))
+            responses = [a for a in answers if a is not None]
+            return responses or None
+        return await self._one(message, session)
+
+    async def _one(self, request: Any, session: Session) -> dict[str, Any] | None:
+        if not isinstance(request, dict):
+            return p.standard_failure(None, p.INVALID_REQUEST)
+        has_id = "id" in request
+        id_ = request.get("id")
+        if has_id and not p.is_valid_id(id_):
+            return p.standard_failure(None, p.INVALID_REQUEST, "Invalid Request: bad id")
+        method_name = request.get("method")
+        params = request.get("params")
+        if (
+            request.get("jsonrpc") != "2.0"
+            or not isinstance(method_name, str)
+            or ("params" in request and not isinstance(params, (list, dict)))
+            or set(request) - {"jsonrpc", "method", "params", "id"}
+        ):
+            return p.standard_failure(id_ if has_id else None, p.INVALID_REQUEST)
+        response = await self._call(method_name, params, id_, session)
+        return response if has_id else None
+
+    async def _call(self, name: str, params: Any, id_: p.Id, session: Session) -> dict[str, Any]:
+        method = self.methods.get(name)
+        if method is None:
+            return p.standard_failure(id_, p.METHOD_NOT_FOUND, method=name[:100])
+        try:
+            args = self._bind(method, params)
+        except ValidationError as exc:
+            return p.standard_failure(id_, p.INVALID_PARAMS, errors=_validation_details(exc))
+        except _PositionalMismatch as exc:
+            return p.standard_failure(id_, p.INVALID_PARAMS, str(exc))
+        ctx = CallContext(session=session, app=self.app, method=name)
+        try:
+            value = method.handler(args, ctx)
+            if inspect.isawaitable(value):
+                value = await value
+            result = method.result_adapter.dump_python(value, mode="json", by_alias=True)
+        except BridgeError as exc:
+            log.info("%s -> %s", name, exc.code)
+            return error_to_wire(id_, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place where anything unexpected lands
+            # The type and place only: messages and locals may carry personal data.
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+            log.error("internal error in %s: %s at %s", name, type(exc).__name__, where)
+            log.debug("internal error details", exc_info=True)
+            return p.standard_failure(id_, p.INTERNAL_ERROR)
+        return p.success(id_, result)
+
+    @staticmethod
+    def _bind(method: Method, params: Any) -> BaseModel:
+        if params is None:
+            params = {}
+        if isinstance(params, list):
+            fields = list(method.params.model_fields)
+            if len(params) > len(fields):
+                raise _PositionalMismatch(
+                    f"Invalid params: {method.name} takes at most {len(fields)} positional params"
+                )
+            params = dict(zip(fields, params))
+        return method.params.model_validate(params)
+
+
+class _PositionalMismatch(Exception):
+    pass

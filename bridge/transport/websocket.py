@@ -1,0 +1,179 @@
+"""The localhost WebSocket front end (``vitale-bridge serve``).
+
+Loopback only; the handshake rules live in :mod:`bridge.transport.handshake`. Each connection
+is one :class:`~bridge.rpc.Session`; requests on a connection run concurrently up to
+``max_in_flight``; responses may come back in any order (JSON-RPC ids match them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from bridge import __version__
+from bridge.app import Bridge
+from bridge.errors import TooManyRequestsError
+from bridge.rpc import Peer, error_to_wire
+from bridge.settings import allowed_origins, load_or_create_token
+from bridge.transport.handshake import decide
+
+log = logging.getLogger("vitale_bridge.websocket")
+
+
+def _ipv6_loopback_available() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+class WebSocketServer:
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.settings = bridge.settings
+        self.token = load_or_create_token(self.settings.paths)
+        self.port = self.settings.port
+        self._server: Server | None = None
+
+    # --- handshake ---------------------------------------------------------------------------
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        decision = decide(
+            list(request.headers.raw_items()),
+            port=self.port,
+            token=self.token,
+            allowed_origins=allowed_origins(self.settings.paths),
+        )
+        if decision.accepted:
+            connection.vb_peer = Peer(  # type: ignore[attr-defined]
+                transport="websocket",
+                origin=decision.origin,
+                authenticated_by=decision.authenticated_by,
+            )
+            return None
+        log.warning("refused a connection: %s", decision.reason)
+        response = connection.respond(decision.status, decision.reason + "\n")
+        return response
+
+    # --- connections -------------------------------------------------------------------------
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        peer: Peer = ws.vb_peer  # type: ignore[attr-defined]
+        last_activity = time.monotonic()
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal last_activity
+            last_activity = time.monotonic()
+            await ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+        session = self.bridge.open_session(peer, send)
+        log.info("client connected (%s, %s)", peer.origin or "no origin", peer.authenticated_by)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def process(raw: str | bytes) -> None:
+            try:
+                answer = await self.bridge.handle(raw, session)
+                if answer is not None:
+                    await ws.send(answer)
+            except ConnectionClosed:
+                pass
+
+        idle = self.settings.idle_timeout or None
+        try:
+            while True:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=idle)
+                except TimeoutError:
+                    if time.monotonic() - last_activity >= (idle or 0):
+                        await ws.close(1000, "idle timeout")
+                        break
+                    continue
+                last_activity = time.monotonic()
+                if len(in_flight) >= self.settings.max_in_flight:
+                    await ws.send(json.dumps(_busy(raw)))
+                    continue
+                task = asyncio.create_task(process(raw))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+        except ConnectionClosed:
+            pass
+        finally:
+            for task in in_flight:
+                task.cancel()
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+            await self.bridge.close_session(session)
+            log.info("client disconnected")
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.port == 0:  # pick one free port, so that IPv4 and IPv6 share it
+            with socket.socket() as probe:
+                probe.bind((self.settings.host, 0))
+                self.port = probe.getsockname()[1]
+        hosts: list[str] | str = self.settings.host
+        if self.settings.host == "127.0.0.1" and self.settings.ipv6 and _ipv6_loopback_available():
+            hosts = ["127.0.0.1", "::1"]
+        self._server = await serve(
+            self._handler,
+            hosts,
+            self.port,
+            process_request=self._process_request,
+            server_header=f"vitale-bridge/{__version__}",
+            compression=None,
+            max_size=self.settings.max_message_size,
+            max_queue=16,
+            ping_interval=self.settings.ping_interval,
+            ping_timeout=self.settings.ping_timeout,
+            close_timeout=2,
+            open_timeout=10,
+        )
+        log.info("listening on ws://127.0.0.1:%s", self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        await self._server.serve_forever()
+
+
+def _busy(raw: str | bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(raw)
+        id_ = request.get("id") if isinstance(request, dict) else None
+    except ValueError:
+        id_ = None
+    if not isinstance(id_, (str, int, float)) or isinstance(id_, bool):
+        id_ = None
+    return error_to_wire(id_, TooManyRequestsError())
+
+
+async def run_server(bridge: Bridge, ready: asyncio.Event | None = None) -> None:
+    """Start the bridge's services and the WebSocket server; run until cancelled."""
+    server = WebSocketServer(bridge)
+    async with bridge:
+        await server.start()
+        if ready is not None:
+            ready.set()
+        try:
+            await server.serve_forever()
+        finally:
+            await server.stop()

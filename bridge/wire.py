@@ -1,0 +1,30 @@
+"""The one rule that shapes JSON on the wire: pydantic models, camelCase keys.
+
+Every params, result and notification model derives from :class:`WireModel`. Python code uses
+snake_case attribute names; the wire uses camelCase aliases; both are accepted on input so a
+hand-written client may use either. Unknown keys in params are refused (a typo in a parameter
+name is an error, not a silent default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class NoParams(WireModel):
+    """For methods that take no parameters (``params`` absent, ``{}`` or ``[]``)."""
