@@ -1,0 +1,1 @@
+"""Virtual PC/SC test bench: pcscd + vpcd with virtual Vitale and CPS cards (no hardware)."""

@@ -1,0 +1,1 @@
+"""pytest plugin of the virtual PC/SC bench (fixtures are added by the bench module)."""
