@@ -1,0 +1,44 @@
+"""Shared fixtures: an isolated bridge home per test, and a running WebSocket server."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from bridge.app import Bridge
+from bridge.settings import Paths, Settings, read_token
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A private VITALE_BRIDGE_HOME so tests never touch the user's files or each other's."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("VITALE_BRIDGE_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def paths(home) -> Paths:
+    return Paths.resolve(home)
+
+
+@pytest.fixture
+def settings(paths) -> Settings:
+    return Settings(paths=paths, port=0, ipv6=False)
+
+
+@pytest_asyncio.fixture
+async def server(settings):
+    """A started Bridge behind a WebSocketServer on a free loopback port."""
+    from bridge.transport.websocket import WebSocketServer
+
+    bridge = Bridge(settings)
+    ws = WebSocketServer(bridge)
+    await bridge.start()
+    await ws.start()
+    ws.token = read_token(settings.paths) or ws.token
+    try:
+        yield ws
+    finally:
+        await ws.stop()
+        await bridge.stop()
