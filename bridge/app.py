@@ -96,9 +96,10 @@ class Bridge:
         self.sessions.discard(session)
         log.debug("session %s closed", session.id)
 
-    async def handle(self, raw: str | bytes, session: Session) -> str | None:
-        """One incoming message in, the encoded response (or None) out."""
-        response = await self.dispatcher.dispatch(raw, session)
+    async def handle(self, message: Any, session: Session) -> str | None:
+        """One incoming message (raw text/bytes, or already decoded) in, the encoded response
+        (or None) out."""
+        response = await self.dispatcher.dispatch(message, session)
         if response is None:
             return None
         return json.dumps(response, ensure_ascii=False, separators=(",", ":"))

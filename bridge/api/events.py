@@ -50,5 +50,5 @@ async def unsubscribe(params: SubscribeParams, ctx: CallContext) -> Subscription
 
 
 def register(bridge: Bridge) -> None:
-    bridge.dispatcher.add("events.subscribe", subscribe)
-    bridge.dispatcher.add("events.unsubscribe", unsubscribe)
+    bridge.dispatcher.add("events.subscribe", subscribe, quick=True)
+    bridge.dispatcher.add("events.unsubscribe", unsubscribe, quick=True)

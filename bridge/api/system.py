@@ -59,8 +59,19 @@ async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
         protocol_version=PROTOCOL_VERSION,
         transport=ctx.session.peer.transport,
         driver=bridge.settings.driver,
-        capabilities=sorted(bridge.dispatcher.methods),
+        capabilities=_capabilities(bridge),
     )
+
+
+_cache: dict[int, tuple[int, list[str]]] = {}
+
+
+def _capabilities(bridge: Bridge) -> list[str]:
+    count = len(bridge.dispatcher.methods)
+    cached = _cache.get(id(bridge))
+    if cached is None or cached[0] != count:
+        cached = _cache[id(bridge)] = (count, sorted(bridge.dispatcher.methods))
+    return cached[1]
 
 
 async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
@@ -71,5 +82,5 @@ async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
 
 
 def register(bridge: Bridge) -> None:
-    bridge.dispatcher.add("bridge.hello", hello, errors=(VersionMismatchError,))
-    bridge.dispatcher.add("rpc.discover", discover)
+    bridge.dispatcher.add("bridge.hello", hello, errors=(VersionMismatchError,), quick=True)
+    bridge.dispatcher.add("rpc.discover", discover, quick=True)

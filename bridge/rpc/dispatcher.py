@@ -52,6 +52,10 @@ class Method:
     errors: tuple[type[BridgeError], ...] = ()
     #: Whether the method may return personal (health) data: guarded by the access layer.
     personal: bool = False
+    #: A quick method never waits on I/O (no card, no disk): transports may run it inline
+    #: instead of in its own task. Methods that touch cards must leave this False so a long
+    #: read never holds up the other requests of the connection.
+    quick: bool = False
     result_adapter: TypeAdapter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +103,7 @@ class Dispatcher:
         description: str = "",
         errors: tuple[type[BridgeError], ...] = (),
         personal: bool = False,
+        quick: bool = False,
     ) -> Method:
         if name in self.methods:
             raise ValueError(f"method {name!r} registered twice")
@@ -118,6 +123,7 @@ class Dispatcher:
             description=description or doc,
             errors=tuple(errors),
             personal=personal,
+            quick=quick,
         )
         self.methods[name] = method
         return method
@@ -130,6 +136,13 @@ class Dispatcher:
             return handler
 
         return register
+
+    def is_quick(self, message: Any) -> bool:
+        """True when a decoded single request targets a registered quick method."""
+        if not isinstance(message, dict):
+            return False
+        method = self.methods.get(message.get("method"))  # type: ignore[arg-type]
+        return method is not None and method.quick
 
     # --- dispatch ------------------------------------------------------------------------------
 

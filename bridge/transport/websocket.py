@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import socket
-import time
 from http import HTTPStatus
 from typing import Any
 
@@ -23,6 +22,7 @@ from bridge import __version__
 from bridge.app import Bridge
 from bridge.errors import TooManyRequestsError
 from bridge.rpc import Peer, error_to_wire
+from bridge.rpc.dispatcher import decode
 from bridge.settings import allowed_origins, load_or_create_token
 from bridge.transport.handshake import decide
 
@@ -72,18 +72,24 @@ class WebSocketServer:
 
     async def _handler(self, ws: ServerConnection) -> None:
         peer: Peer = ws.vb_peer  # type: ignore[attr-defined]
-        last_activity = time.monotonic()
+
+        idle = self.settings.idle_timeout or None
+        loop = asyncio.get_running_loop()
+        deadline: asyncio.Timeout | None = None
+
+        def touch() -> None:
+            if idle and deadline is not None:
+                deadline.reschedule(loop.time() + idle)
 
         async def send(message: dict[str, Any]) -> None:
-            nonlocal last_activity
-            last_activity = time.monotonic()
+            touch()  # notifications count as activity
             await ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
         session = self.bridge.open_session(peer, send)
         log.info("client connected (%s, %s)", peer.origin or "no origin", peer.authenticated_by)
         in_flight: set[asyncio.Task[None]] = set()
 
-        async def process(raw: str | bytes) -> None:
+        async def process(raw: Any) -> None:
             try:
                 answer = await self.bridge.handle(raw, session)
                 if answer is not None:
@@ -91,23 +97,26 @@ class WebSocketServer:
             except ConnectionClosed:
                 pass
 
-        idle = self.settings.idle_timeout or None
         try:
-            while True:
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), timeout=idle)
-                except TimeoutError:
-                    if time.monotonic() - last_activity >= (idle or 0):
-                        await ws.close(1000, "idle timeout")
-                        break
-                    continue
-                last_activity = time.monotonic()
-                if len(in_flight) >= self.settings.max_in_flight:
-                    await ws.send(json.dumps(_busy(raw)))
-                    continue
-                task = asyncio.create_task(process(raw))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
+            async with asyncio.timeout(idle) as deadline:
+                async for raw in ws:
+                    touch()
+                    try:
+                        message: Any = decode(raw)
+                    except (ValueError, RecursionError):
+                        message = raw  # the dispatcher answers with the parse error
+                    if self.bridge.dispatcher.is_quick(message):
+                        await process(message)  # no task: cheap methods answer inline
+                        continue
+                    if len(in_flight) >= self.settings.max_in_flight:
+                        await ws.send(json.dumps(_busy(message)))
+                        continue
+                    task = asyncio.create_task(process(message))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+        except TimeoutError:
+            log.info("closing an idle connection")
+            await ws.close(1000, "idle timeout")
         except ConnectionClosed:
             pass
         finally:
@@ -155,12 +164,8 @@ class WebSocketServer:
         await self._server.serve_forever()
 
 
-def _busy(raw: str | bytes) -> dict[str, Any]:
-    try:
-        request = json.loads(raw)
-        id_ = request.get("id") if isinstance(request, dict) else None
-    except ValueError:
-        id_ = None
+def _busy(request: Any) -> dict[str, Any]:
+    id_ = request.get("id") if isinstance(request, dict) else None
     if not isinstance(id_, (str, int, float)) or isinstance(id_, bool):
         id_ = None
     return error_to_wire(id_, TooManyRequestsError())

@@ -1,0 +1,130 @@
+"""Wire models of the OD table: what ``od.*`` methods return and ``od.tableChanged`` carries.
+
+:class:`OrganismeDestinataire` is also what other parts of the bridge embed (``vitale.read``
+resolves the card's codes with it), so its field names are part of the public API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from bridge.wire import WireModel
+
+Matched = Literal["exact", "centre-wildcard"]
+SourceKind = Literal["embedded", "imported"]
+
+
+class OrganismeDestinataire(WireModel):
+    """The organisme that receives the claims (FSE) of a (régime, caisse, centre).
+
+    ``regime``, ``caisse`` and ``centre`` are those of the table row that matched: with
+    ``matched == "centre-wildcard"`` the row is the caisse's ``0000`` row, so ``centre`` is
+    ``"0000"`` whatever centre was asked for.
+    """
+
+    od: str = Field(description="Organisme destinataire, 3 digits.", examples=["752"])
+    code_centre_informatique: str = Field(description="3 digits.", examples=["044"])
+    libelle: str = Field(examples=["LMDE Paris"])
+    regime: str = Field(description="Code régime, 2 digits.", examples=["99"])
+    regime_name: str | None = Field(default=None, examples=["AUTRES MUTUELLES"])
+    caisse: str = Field(description="Caisse gestionnaire, 3 digits.", examples=["751"])
+    centre: str = Field(description="Centre gestionnaire of the matching row, 4 digits.", examples=["0601"])
+    adresse1: str | None = None
+    adresse2: str | None = None
+    commune: str | None = None
+    code_postal: str | None = None
+    cedex: str | None = None
+    telephone: str | None = None
+    fax: str | None = None
+    table_version: str = Field(description="Version of the TOD that answered.", examples=["3.37"])
+    matched: Matched = Field(
+        description="'exact': the row of this very centre; 'centre-wildcard': the caisse's "
+        "centre 0000 row, used because no row names this centre."
+    )
+
+
+class OdSource(WireModel):
+    """Where the active table comes from."""
+
+    kind: SourceKind
+    file_name: str | None = Field(default=None, description="Name of the imported or embedded file.")
+    sha256: str | None = Field(default=None, description="Of the file as read (imported) or built (embedded).")
+    description: str = ""
+    imported_at: dt.datetime | None = None
+
+
+class OdInfo(WireModel):
+    """Result of ``od.info``."""
+
+    version: str = Field(examples=["3.37"])
+    source: OdSource
+    row_count: int = Field(description="Data rows (the version pseudo-row is not counted).")
+    wildcard_count: int = Field(description="Rows whose centre is 0000.")
+    regime_count: int
+    has_addresses: bool
+    loaded_at: dt.datetime
+    can_rollback: bool
+    previous_version: str | None = Field(default=None, description="Version 'od rollback' would restore.")
+    notice: str | None = Field(
+        default=None, description="What the user should know, e.g. that the embedded table is old."
+    )
+    warnings: list[str] = Field(default_factory=list, description="Reported when the table was read.")
+
+
+class OdRegime(WireModel):
+    code: str = Field(examples=["01"])
+    name: str | None = Field(default=None, examples=["REGIME GENERAL"])
+    row_count: int = Field(description="Rows of the active table in this régime.")
+
+
+class OdRegimes(WireModel):
+    """Result of ``od.regimes``."""
+
+    table_version: str
+    regimes: list[OdRegime]
+
+
+class OdSearchHit(WireModel):
+    organisme: OrganismeDestinataire
+    score: int = Field(description="Higher is better; only the order is meaningful.")
+    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name"]
+
+
+class OdSearchResult(WireModel):
+    """Result of ``od.search``."""
+
+    query: str
+    table_version: str
+    total: int = Field(description="Matches before the limit was applied.")
+    results: list[OdSearchHit]
+
+
+class OdTableChanged(WireModel):
+    """Params of the ``od.tableChanged`` notification."""
+
+    version: str
+    previous_version: str | None = None
+    source: SourceKind
+    row_count: int
+    reason: Literal["import", "rollback", "external"] = Field(
+        description="'external': another process (the CLI) changed the table."
+    )
+
+
+class OdImportReport(WireModel):
+    """What ``od import`` did (CLI ``--json`` output)."""
+
+    version: str
+    row_count: int
+    wildcard_count: int
+    layout: Literal["6-column", "14-column", "other"]
+    encoding: str
+    quoted: bool
+    header: bool
+    previous_version: str | None
+    sha256: str
+    stored_as: str
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,210 @@
+"""One TOD table in memory: immutable, indexed for resolution, swapped whole by the store.
+
+Resolution is two dictionary look-ups at most: the exact (régime, caisse, centre) row, then the
+caisse's centre ``0000`` row. Nothing else is inferred: the public table is the only routing
+knowledge the bridge has (the full rules of the régimes are licensed documents), so a code
+absent from both look-ups is "not found", never a guess.
+
+The answer models are frozen, so each one is built once per key and then reused: after the
+first call, resolving a known key costs one ``dict.get`` on a tuple.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+from bridge.errors import OdNotFoundError
+from bridge.od.codes import WILDCARD_CENTRE, normalize
+from bridge.od.models import OdRegime, OdSource, OrganismeDestinataire
+
+#: Results kept per table for keys that only match through the wildcard (bounded: a client
+#: sending random centres must not grow memory without limit).
+MAX_CACHED_WILDCARD_KEYS = 65_536
+
+Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OdRow:
+    """One data row of the TOD, codes already normalised to their full width."""
+
+    regime: str
+    caisse: str
+    centre: str
+    libelle: str
+    od: str
+    code_centre_informatique: str
+    regime_name: str | None = None
+    adresse1: str | None = None
+    adresse2: str | None = None
+    commune: str | None = None
+    code_postal: str | None = None
+    cedex: str | None = None
+    telephone: str | None = None
+    fax: str | None = None
+    #: Line of the source file (imported tables), for error reports; not on the wire.
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> Key:
+        return (self.regime, self.caisse, self.centre)
+
+
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OdRow))
+ADDRESS_FIELDS: tuple[str, ...] = ("adresse1", "adresse2", "commune", "code_postal", "cedex", "telephone", "fax")
+
+
+class DuplicateKeyError(ValueError):
+    def __init__(self, first: OdRow, second: OdRow) -> None:
+        self.first, self.second = first, second
+        super().__init__(f"duplicate key {'/'.join(first.key)}")
+
+
+class OdTable:
+    """An immutable TOD: rows, version, provenance, and the indexes built from them."""
+
+    __slots__ = (
+        "rows", "version", "source", "regime_names", "loaded_at", "warnings",
+        "_rows_by_key", "_wildcards", "_cache", "_wildcard_models", "_wildcard_cached",
+        "_search_index",
+    )
+
+    def __init__(
+        self,
+        rows: Iterable[OdRow],
+        *,
+        version: str,
+        source: OdSource,
+        regime_names: Mapping[str, str] | None = None,
+        warnings: Iterable[str] = (),
+    ) -> None:
+        self.rows: tuple[OdRow, ...] = tuple(rows)
+        self.version = version
+        self.source = source
+        self.regime_names: dict[str, str] = dict(regime_names or {})
+        self.warnings: tuple[str, ...] = tuple(warnings)
+        self.loaded_at = dt.datetime.now(dt.timezone.utc)
+        by_key: dict[Key, OdRow] = {}
+        for row in self.rows:
+            seen = by_key.get(row.key)
+            if seen is not None:
+                raise DuplicateKeyError(seen, row)
+            by_key[row.key] = row
+        self._rows_by_key = by_key
+        self._wildcards: dict[tuple[str, str], OdRow] = {
+            (r.regime, r.caisse): r for r in self.rows if r.centre == WILDCARD_CENTRE
+        }
+        self._cache: dict[Key, OrganismeDestinataire] = {}
+        self._wildcard_models: dict[tuple[str, str], OrganismeDestinataire] = {}
+        self._wildcard_cached = 0
+        self._search_index = None
+
+    # --- resolution ----------------------------------------------------------------------------
+
+    def resolve(self, regime: str, caisse: str, centre: str) -> OrganismeDestinataire:
+        """The OD of (régime, caisse, centre): exact row, else the caisse's centre 0000 row.
+
+        Raises :class:`~bridge.od.codes.InvalidOdCodeError` (a ValueError) for a code that is
+        not digits of the right width, :class:`~bridge.errors.OdNotFoundError` when neither row
+        exists.
+        """
+        hit = self._cache.get((regime, caisse, centre))
+        if hit is not None:
+            return hit
+        return self._resolve_slow(regime, caisse, centre)
+
+    def _resolve_slow(self, regime: object, caisse: object, centre: object) -> OrganismeDestinataire:
+        key = (normalize("regime", regime), normalize("caisse", caisse), normalize("centre", centre))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        row = self._rows_by_key.get(key)
+        if row is not None:
+            model = self.answer(row, "exact")
+            self._cache[key] = model
+            return model
+        row = self._wildcards.get(key[:2])
+        if row is None:
+            raise OdNotFoundError(
+                f"No organisme destinataire is listed for régime {key[0]}, caisse {key[1]}, "
+                f"centre {key[2]} in TOD {self.version} (no exact row and no centre 0000 row for "
+                "this caisse). Check the codes, or import the current table with "
+                "'vitale-bridge od import FILE'.",
+                regime=key[0],
+                caisse=key[1],
+                centre=key[2],
+                tableVersion=self.version,
+            )
+        model = self._wildcard_models.get(key[:2])
+        if model is None:
+            model = self._wildcard_models[key[:2]] = self.answer(row, "centre-wildcard")
+        if self._wildcard_cached < MAX_CACHED_WILDCARD_KEYS:
+            self._cache[key] = model
+            self._wildcard_cached += 1
+        return model
+
+    def answer(self, row: OdRow, matched: str) -> OrganismeDestinataire:
+        """The wire model for *row* (built once per row and rule)."""
+        return OrganismeDestinataire(
+            od=row.od,
+            code_centre_informatique=row.code_centre_informatique,
+            libelle=row.libelle,
+            regime=row.regime,
+            regime_name=row.regime_name or self.regime_names.get(row.regime),
+            caisse=row.caisse,
+            centre=row.centre,
+            adresse1=row.adresse1,
+            adresse2=row.adresse2,
+            commune=row.commune,
+            code_postal=row.code_postal,
+            cedex=row.cedex,
+            telephone=row.telephone,
+            fax=row.fax,
+            table_version=self.version,
+            matched=matched,  # type: ignore[arg-type]
+        )
+
+    def exact(self, row: OdRow) -> OrganismeDestinataire:
+        """The ``exact`` answer for one of this table's rows (used by search)."""
+        model = self._cache.get(row.key)
+        if model is None:
+            model = self._cache[row.key] = self.answer(row, "exact")
+        return model
+
+    # --- facts ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def wildcard_count(self) -> int:
+        return len(self._wildcards)
+
+    @property
+    def has_addresses(self) -> bool:
+        return any(getattr(r, f) for r in self.rows for f in ADDRESS_FIELDS)
+
+    def regimes(self) -> list[OdRegime]:
+        """Every régime the table routes, plus the named régimes it has no row for (count 0)."""
+        counts = Counter(r.regime for r in self.rows)
+        codes = sorted(set(counts) | set(self.regime_names))
+        return [
+            OdRegime(code=c, name=self._regime_name(c), row_count=counts.get(c, 0)) for c in codes
+        ]
+
+    def _regime_name(self, code: str) -> str | None:
+        name = self.regime_names.get(code)
+        if name:
+            return name
+        return next((r.regime_name for r in self.rows if r.regime == code and r.regime_name), None)
+
+    def search_index(self):  # type: ignore[no-untyped-def]
+        """Built on first search only, so that loading stays fast."""
+        if self._search_index is None:
+            from bridge.od.search import SearchIndex
+
+            self._search_index = SearchIndex(self)
+        return self._search_index
