@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run the whole test suite: Python (pytest: core, OD, cards on the virtual PC/SC bench, native
+# messaging, installer build, real browsers) and the extension's JavaScript unit tests (node).
+# Extra arguments go to pytest, e.g. `bash tests/run.sh -k od` or `--soak`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+[[ -x "$PY" ]] || PY=python3
+
+status=0
+if [[ -d extension/test ]]; then
+  echo "==> node --test (extension)"
+  (cd extension && node --test test/) || status=1
+fi
+
+echo "==> pytest"
+"$PY" -m pytest -q -p no:cacheprovider "$@"
+code=$?
+if [[ $code -eq 5 ]]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  code=1
+fi
+[[ $code -ne 0 ]] && status=$code
+exit $status
