@@ -18,6 +18,9 @@ COMMANDS = [
     "bridge.cli.serve",
     "bridge.cli.rpc",
     "bridge.cli.origins",
+    "bridge.cli.native",
+    "bridge.cli.install",
+    "bridge.cli.doctor",
 ]
 
 #: Exit codes: 0 ok, 1 the bridge answered with an error, 2 usage, 3 cannot reach the bridge.

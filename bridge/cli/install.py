@@ -1,0 +1,5 @@
+"""placeholder, being written"""
+
+
+def add_parser(sub):
+    pass

@@ -1,0 +1,366 @@
+"""The Native Messaging front end (``vitale-bridge native``, or started by the browser).
+
+The browser starts this process when our extension calls ``connectNative`` or
+``sendNativeMessage``, and talks to it over stdin/stdout: each message is UTF-8 JSON preceded
+by its length as a uint32 in the machine's byte order. The browser has already checked the
+caller against the host manifest (``allowed_origins`` / ``allowed_extensions``), so the peer is
+authenticated by the manifest, not by a token.
+
+Rules this module keeps, and why:
+
+- **stdout carries frames and nothing else.** One stray ``print`` (ours, a library's, a C
+  library's) would desynchronise the browser's reader and kill the port. At start-up the frame
+  channel takes a private duplicate of fd 1; fd 1 and ``sys.stdout`` are then pointed at
+  stderr, which the browser copies to its own log.
+- **Never more than 1 MiB towards the browser.** Chrome and Firefox drop the port on a bigger
+  message. A response over the limit is replaced by a ``RESULT_TOO_LARGE`` error for the same
+  id; it is never truncated (a truncated JSON document is worse than an error).
+- **Bad framing ends the process, cleanly.** A length over the configured maximum, a zero
+  length, or a stream that ends inside a frame means the other side is not a browser speaking
+  this protocol (or is broken): there is no way to find the next frame, so the host says why on
+  stderr and exits with :data:`EXIT_PROTOCOL`. A well-framed message that is not valid UTF-8 or
+  JSON is only a bad *message*: it gets a JSON-RPC parse error and the port stays open.
+- **stdin closed = the browser is done** (port disconnected, tab gone, browser quitting):
+  answers still in flight get a short grace period, then the host stops.
+- Requests run concurrently, up to ``Settings.max_in_flight`` per port, like on the WebSocket;
+  card event notifications are written on the same port through the session's ``send``.
+
+stdin is read by a small thread with plain blocking reads: that works the same on every OS
+(asyncio's pipe support differs between Unix and Windows, and the browser's pipes are not
+overlapped on Windows). Frames are written from one writer thread, so a 1 MiB answer never
+blocks the event loop and two frames never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import struct
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.app import Bridge
+    from bridge.settings import Settings
+
+log = logging.getLogger("vitale_bridge.native")
+
+#: Largest message the browsers accept from a native host (Chrome and Firefox: 1 MiB).
+MAX_OUTGOING = 1024 * 1024
+
+#: Exit code when the peer broke the framing (too long, zero length, stream cut inside a frame).
+EXIT_PROTOCOL = 4
+
+#: Seconds that answers still in flight get once stdin closes (Firefox kills us after 3 s).
+DRAIN_SECONDS = 2.0
+
+_HEADER = struct.Struct("=I")  # native byte order, standard size: what the browsers write
+
+
+class FramingError(Exception):
+    """The byte stream on stdin is not native messaging framing: stop reading."""
+
+
+# --- framing (pure, blocking) -------------------------------------------------------------
+
+
+def encode_frame(payload: bytes) -> bytes:
+    return _HEADER.pack(len(payload)) + payload
+
+
+def _looks_like_text(header: bytes) -> bool:
+    return all(32 <= b < 127 or b in (9, 10, 13) for b in header)
+
+
+class FrameReader:
+    """Reads length-prefixed frames from a file descriptor with blocking ``os.read`` calls.
+
+    A pipe may hand over a frame in several pieces (and the header itself may be split), so
+    every read loops until it has the bytes it asked for.
+    """
+
+    def __init__(self, fd: int, max_size: int) -> None:
+        self.fd = fd
+        self.max_size = max_size
+
+    def _read_exact(self, n: int) -> bytes:
+        chunks: list[bytes] = []
+        remaining = n
+        while remaining:
+            chunk = os.read(self.fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def read_frame(self) -> bytes | None:
+        """The next message's bytes, or None when the stream ends cleanly between frames."""
+        header = self._read_exact(_HEADER.size)
+        if not header:
+            return None
+        if len(header) < _HEADER.size:
+            raise FramingError(
+                f"stdin ended inside a message header ({len(header)} of 4 bytes): "
+                "the browser side closed mid-message."
+            )
+        (length,) = _HEADER.unpack(header)
+        if length == 0:
+            raise FramingError("a message announced a length of 0: native messaging never sends empty messages.")
+        if length > self.max_size:
+            hint = (
+                " The input looks like text: 'vitale-bridge native' is started by the browser and "
+                "speaks its framing (uint32 length + JSON), not a terminal."
+                if _looks_like_text(header)
+                else ""
+            )
+            raise FramingError(
+                f"a message announced {length} bytes, more than the limit of {self.max_size} "
+                f"(--max-message-size).{hint}"
+            )
+        payload = self._read_exact(length)
+        if len(payload) < length:
+            raise FramingError(
+                f"stdin ended inside a message ({len(payload)} of {length} bytes): "
+                "the browser side closed mid-message."
+            )
+        return payload
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+# --- the host ----------------------------------------------------------------------------------
+
+
+_EOF = object()
+
+
+class NativeHost:
+    """One native messaging port: frames in from ``in_fd``, answers and events out to ``out_fd``.
+
+    The file descriptors are parameters so tests can run a host in-process over ``os.pipe()``.
+    """
+
+    def __init__(self, bridge: Bridge, in_fd: int, out_fd: int, *, origin: str | None) -> None:
+        from bridge.rpc import Peer
+
+        self.bridge = bridge
+        self.settings = bridge.settings
+        self.in_fd = in_fd
+        self.out_fd = out_fd
+        self.peer = Peer(transport="native", origin=origin, authenticated_by="native-manifest")
+        self.max_outgoing = MAX_OUTGOING
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="native-writer")
+        self._broken = False
+        self._queue: asyncio.Queue[Any] | None = None
+        #: Frames read but not yet taken by the loop: bounds memory if the peer floods us.
+        self._slots = threading.BoundedSemaphore(max(2, self.settings.max_in_flight))
+
+    # --- output ------------------------------------------------------------------------------
+
+    def _fit(self, text: str) -> bytes:
+        """The frame payload for an answer, or a RESULT_TOO_LARGE error in its place."""
+        data = text.encode("utf-8")
+        if len(data) <= self.max_outgoing:
+            return data
+        from bridge.errors import ResultTooLargeError
+        from bridge.rpc import error_to_wire
+
+        decoded = json.loads(text)
+        error = ResultTooLargeError(
+            f"The answer is {len(data)} bytes, more than the {self.max_outgoing} bytes native "
+            "messaging carries. Ask for less data in one call, or use the WebSocket.",
+            size=len(data),
+            limit=self.max_outgoing,
+        )
+        items = decoded if isinstance(decoded, list) else [decoded]
+        replaced = [error_to_wire(item.get("id") if isinstance(item, dict) else None, error) for item in items]
+        log.warning("an answer of %d bytes exceeded the native messaging limit", len(data))
+        out = replaced if isinstance(decoded, list) else replaced[0]
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    async def _write(self, payload: bytes) -> None:
+        if self._broken:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._writer, write_all, self.out_fd, encode_frame(payload))
+        except OSError as exc:  # BrokenPipeError: the browser closed the port
+            log.info("the browser closed the port (%s)", type(exc).__name__)
+            self._broken = True
+            if self._queue is not None:
+                self._queue.put_nowait(_EOF)
+
+    async def send_answer(self, text: str) -> None:
+        await self._write(self._fit(text))
+
+    async def send_message(self, message: dict[str, Any]) -> None:
+        """The session's ``send``: server-to-client notifications (card events)."""
+        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if len(data) > self.max_outgoing:
+            log.warning("dropped a %s notification of %d bytes (over the native limit)", message.get("method"), len(data))
+            return
+        await self._write(data)
+
+    # --- input -------------------------------------------------------------------------------
+
+    def _read_loop(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
+        reader = FrameReader(self.in_fd, self.settings.max_message_size)
+        while True:
+            self._slots.acquire()
+            try:
+                item: Any = reader.read_frame()
+            except FramingError as exc:
+                item = exc
+            except OSError as exc:
+                item = FramingError(f"reading stdin failed: {exc.strerror or type(exc).__name__}")
+            if item is None:
+                item = _EOF
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is gone: we are shutting down
+                return
+            if item is _EOF or isinstance(item, FramingError):
+                return
+
+    # --- the port ------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Serve the port until stdin closes; return the process exit code."""
+        from bridge.rpc.dispatcher import decode
+
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._queue = queue
+        threading.Thread(target=self._read_loop, args=(loop, queue), name="native-reader", daemon=True).start()
+        session = self.bridge.open_session(self.peer, self.send_message)
+        log.info("native port opened (%s)", self.peer.origin or "unknown caller")
+        in_flight: set[asyncio.Task[None]] = set()
+        exit_code = 0
+
+        async def process(message: Any) -> None:
+            answer = await self.bridge.handle(message, session)
+            if answer is not None:
+                await self.send_answer(answer)
+
+        try:
+            while True:
+                item = await queue.get()
+                if item is _EOF:
+                    break
+                self._slots.release()
+                if isinstance(item, FramingError):
+                    print(f"vitale-bridge native: {item}", file=sys.stderr, flush=True)
+                    log.error("native messaging framing error; closing the port")
+                    exit_code = EXIT_PROTOCOL
+                    break
+                try:
+                    message: Any = decode(item)
+                except (ValueError, RecursionError):
+                    message = item  # the dispatcher answers with the parse error
+                if self.bridge.dispatcher.is_quick(message):
+                    await process(message)
+                    continue
+                if len(in_flight) >= self.settings.max_in_flight:
+                    await self.send_answer(json.dumps(_busy(message)))
+                    continue
+                task = asyncio.create_task(process(message))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            if in_flight and not self._broken and exit_code == 0:
+                await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+            await self.bridge.close_session(session)
+            self._writer.shutdown(wait=True)
+            log.info("native port closed")
+        return exit_code
+
+
+def _busy(request: Any) -> dict[str, Any]:
+    """TOO_MANY_REQUESTS for a request over the in-flight limit (same rule as the WebSocket)."""
+    from bridge.errors import TooManyRequestsError
+    from bridge.rpc import error_to_wire
+
+    id_ = request.get("id") if isinstance(request, dict) else None
+    if not isinstance(id_, (str, int, float)) or isinstance(id_, bool):
+        id_ = None
+    return error_to_wire(id_, TooManyRequestsError())
+
+
+# --- process entry points ------------------------------------------------------------------
+
+
+def claim_stdout() -> int:
+    """Reserve the real stdout for frames; everything else written to fd 1 goes to stderr."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    frames = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    if os.name == "nt":  # the browsers need binary pipes: no CRLF translation
+        import msvcrt
+
+        msvcrt.setmode(0, os.O_BINARY)
+        msvcrt.setmode(frames, os.O_BINARY)
+    return frames
+
+
+def caller_origin(argv: list[str]) -> str | None:
+    """Who the browser says is calling: Chrome passes the extension origin, Firefox the
+    manifest path then the add-on id (whose ``moz-extension://`` origin is random per install)."""
+    args = [a for a in argv if not a.startswith("--parent-window=")]
+    if args and args[0].startswith("chrome-extension://"):
+        return args[0]
+    if len(args) >= 2 and args[0].endswith(".json"):
+        return args[1]
+    return None
+
+
+def run(settings: Settings, *, origin: str | None) -> int:
+    """Run one native messaging port on this process's stdin/stdout."""
+    frames = claim_stdout()
+    from bridge.app import Bridge
+
+    bridge = Bridge(settings)
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if os.name == "posix" and task is not None:
+            import signal
+
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, task.cancel)
+        async with bridge:
+            return await NativeHost(bridge, 0, frames, origin=origin).run()
+
+    try:
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 0
+
+
+def main_from_browser(argv: list[str]) -> int:
+    """Entry point when a browser starts us (``argv`` = what the browser passed)."""
+    from bridge import logs
+    from bridge.settings import Paths, Settings
+
+    paths = Paths.resolve()
+    paths.ensure()
+    logs.setup(os.environ.get("VITALE_BRIDGE_LOG_LEVEL", "INFO"), paths.log_file)
+    return run(Settings(paths=paths), origin=caller_origin(argv))
