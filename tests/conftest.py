@@ -42,3 +42,7 @@ async def server(settings):
     finally:
         await ws.stop()
         await bridge.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--soak", action="store_true", default=False, help="run the long soak/fuzz variants")
