@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 MODULES = [
     "bridge.api.system",
     "bridge.api.events",
+    "bridge.api.od",
 ]
 
 

@@ -18,6 +18,7 @@ COMMANDS = [
     "bridge.cli.serve",
     "bridge.cli.rpc",
     "bridge.cli.origins",
+    "bridge.cli.od",
     "bridge.cli.native",
     "bridge.cli.install",
     "bridge.cli.doctor",

@@ -37,6 +37,7 @@ class InvalidOdCodeError(ValueError):
     def __init__(self, name: str, value: object, reason: str) -> None:
         self.name = name
         self.value = value
+        self.reason = reason
         width = WIDTHS.get(name, 0)
         super().__init__(
             f"{name} {value!r} is not valid: {reason}. Give {width} digits "

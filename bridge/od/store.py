@@ -1,0 +1,437 @@
+"""The active TOD table of this user: embedded default, imports, rollback, live reload.
+
+Files under ``Paths.od_dir``::
+
+    state.json                      {"active": NAME, "previous": NAME|null}; NAME is a table
+                                    file below, or "embedded" for the default shipped table
+    table-<time>-<sha>.json         checked tables (snapshot format), at most two kept
+    .lock                           serialises writers (two ``od import`` at once)
+
+Why this shape: an import writes the new table file, then replaces ``state.json`` — both with
+temp file + fsync + ``os.replace`` — so at every instant ``state.json`` names a complete file,
+and a crash or a full disk leaves the previous state in force. Readers never parse CSV: they
+load the snapshot the import produced.
+
+In memory, the table is an immutable :class:`~bridge.od.table.OdTable` held in one attribute;
+a change is one reference assignment, so a concurrent ``resolve`` sees the old table or the new
+one, never a mix. ``resolve`` itself never touches the disk. ``refresh`` (one ``stat`` of
+``state.json``) picks up a table imported by another process: the ``od.*`` methods call it on
+each request and the watcher service every second, which also publishes ``od.tableChanged``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bridge.errors import OdTableError
+from bridge.od import snapshot
+from bridge.od.models import (
+    OdImportReport,
+    OdInfo,
+    OdRegimes,
+    OdSearchResult,
+    OdSource,
+    OdTableChanged,
+    OrganismeDestinataire,
+)
+from bridge.od.official import read_official
+from bridge.od.search import DEFAULT_LIMIT
+from bridge.od.table import OdTable
+from bridge.settings import Paths
+
+log = logging.getLogger("vitale_bridge.od")
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "tod-default.json"
+EMBEDDED = "embedded"
+STATE_FILE = "state.json"
+LOCK_FILE = ".lock"
+
+IMPORT_HINT = (
+    "Download the current TOD from sesam-vitale.fr (page 'TOD - Table des Organismes "
+    "Destinataires') and run 'vitale-bridge od import FILE'."
+)
+
+Listener = Callable[[OdTableChanged], None]
+
+
+@functools.lru_cache(maxsize=4)
+def load_embedded(path: Path = DEFAULT_FILE) -> OdTable:
+    """The default table shipped in the package (loaded once per process: it never changes)."""
+    return snapshot.load(path.read_bytes(), path.name)
+
+
+class OdStore:
+    """The user's active TOD table and the operations that change it."""
+
+    def __init__(self, paths: Paths, *, default_file: Path = DEFAULT_FILE, watch_interval: float = 1.0) -> None:
+        self.paths = paths
+        self.default_file = default_file
+        self.watch_interval = watch_interval
+        self._listeners: list[Listener] = []
+        self._reload_lock = threading.Lock()
+        self._problem: str | None = None
+        self._previous_version: str | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        #: The event loop of the service, once started (for listeners called from threads).
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stamp = self._state_stamp()
+        self._table = self._load_from_state(self._read_state())
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def dir(self) -> Path:
+        return self.paths.od_dir
+
+    @property
+    def table(self) -> OdTable:
+        return self._table
+
+    def resolve(self, regime: str, caisse: str, centre: str) -> OrganismeDestinataire:
+        """Exact row, else the caisse's centre 0000 row (see :meth:`OdTable.resolve`)."""
+        return self._table.resolve(regime, caisse, centre)
+
+    def search(self, query: str, limit: int = DEFAULT_LIMIT) -> OdSearchResult:
+        return self._table.search_index().search(query, limit)
+
+    def regimes(self) -> OdRegimes:
+        table = self._table
+        return OdRegimes(table_version=table.version, regimes=table.regimes())
+
+    def info(self) -> OdInfo:
+        table = self._table
+        state = self._read_state()
+        previous = state.get("previous")
+        notice = self._problem
+        if notice is None and table.source.kind == "embedded":
+            notice = (
+                f"The active table is the embedded TOD {table.version}, an old snapshot kept so "
+                "that the bridge works offline; caisses have merged since. " + IMPORT_HINT
+            )
+        return OdInfo(
+            version=table.version,
+            source=table.source,
+            row_count=len(table),
+            wildcard_count=table.wildcard_count,
+            regime_count=len({r.regime for r in table.rows}),
+            has_addresses=table.has_addresses,
+            loaded_at=table.loaded_at,
+            can_rollback=previous is not None,
+            previous_version=self._version_of(previous) if previous else None,
+            notice=notice,
+            warnings=list(table.warnings),
+        )
+
+    def on_change(self, listener: Listener) -> None:
+        """Call *listener* (synchronously, in the thread that swapped) after each change."""
+        self._listeners.append(listener)
+
+    def refresh(self) -> bool:
+        """Load the active table again if another process changed it. One ``stat`` otherwise."""
+        stamp = self._state_stamp()
+        if stamp == self._stamp:
+            return False
+        with self._reload_lock:
+            if stamp == self._stamp:
+                return False
+            previous = self._table
+            table = self._load_from_state(self._read_state())
+            self._stamp = stamp
+            if table is previous:
+                return False
+            self._swap(table, "external", previous)
+        return True
+
+    # --- changing ------------------------------------------------------------------------------
+
+    def import_file(self, path: str | Path) -> OdImportReport:
+        """Check the whole official file, then make it the active table for every client.
+
+        Nothing on disk or in memory changes unless the file is entirely valid and stored.
+        """
+        parsed = read_official(path)
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        version = parsed.version or "unknown"
+        source = OdSource(
+            kind="imported",
+            file_name=parsed.file_name,
+            sha256=parsed.sha256,
+            description=f"Imported official TOD file {parsed.file_name} ({parsed.layout}, {parsed.encoding}).",
+            imported_at=now,
+        )
+        regime_names = {**load_embedded(self.default_file).regime_names, **parsed.regime_names}
+        table = OdTable(
+            parsed.rows, version=version, source=source, regime_names=regime_names, warnings=parsed.warnings
+        )
+        data = snapshot.dump(
+            parsed.rows, version=version, source=source, regime_names=regime_names, warnings=parsed.warnings
+        )
+        name = f"table-{now:%Y%m%dT%H%M%S}-{parsed.sha256[:12]}.json"
+        with self._writing():
+            state = self._read_state()
+            old_active = state.get("active") or EMBEDDED
+            if old_active == name:  # the same file imported twice within one second
+                name = name.replace(".json", f"-{os.getpid()}.json")
+            table_path = self.dir / name
+            self._write_atomic(table_path, data)
+            try:
+                self._write_state({"active": name, "previous": old_active})
+            except OdTableError:
+                with contextlib.suppress(OSError):
+                    table_path.unlink()
+                raise
+            self._collect_garbage({name, old_active})
+            previous_version = self._version_of(old_active)
+        self._install(table, "import")
+        return OdImportReport(
+            version=version,
+            row_count=len(table),
+            wildcard_count=table.wildcard_count,
+            layout=parsed.layout,  # type: ignore[arg-type]
+            encoding=parsed.encoding,
+            quoted=parsed.quoted,
+            header=parsed.header,
+            previous_version=previous_version,
+            sha256=parsed.sha256,
+            stored_as=str(table_path),
+            warnings=list(parsed.warnings),
+        )
+
+    def rollback(self) -> OdInfo:
+        """Make the previous table active again; the current one becomes the previous."""
+        with self._writing():
+            state = self._read_state()
+            previous = state.get("previous")
+            if not previous:
+                raise OdTableError(
+                    "There is no previous OD table to roll back to (nothing was imported yet).",
+                    reason="NO_PREVIOUS_TABLE",
+                )
+            table = self._load_named(previous)
+            self._write_state({"active": previous, "previous": state.get("active") or EMBEDDED})
+        self._install(table, "rollback")
+        return self.info()
+
+    # --- service (watcher) ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.refresh()
+        if self._watcher is None and self.watch_interval > 0:
+            self._watcher = asyncio.create_task(self._watch(), name="od-table-watcher")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_interval)
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
+                log.warning("OD table refresh failed: %s", type(exc).__name__)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _install(self, table: OdTable, reason: str) -> None:
+        with self._reload_lock:
+            previous = self._table
+            self._stamp = self._state_stamp()
+            self._problem = None
+            self._swap(table, reason, previous)
+
+    def _swap(self, table: OdTable, reason: str, previous: OdTable) -> None:
+        self._table = table  # the one assignment every reader depends on
+        log.info("OD table %s active (%s, %d rows, %s)", table.version, table.source.kind, len(table), reason)
+        event = OdTableChanged(
+            version=table.version,
+            previous_version=previous.version,
+            source=table.source.kind,
+            row_count=len(table),
+            reason=reason,  # type: ignore[arg-type]
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("OD table listener failed: %s", type(exc).__name__)
+
+    def _state_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.dir / STATE_FILE)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read_state(self) -> dict[str, str | None]:
+        try:
+            state = json.loads((self.dir / STATE_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"active": EMBEDDED, "previous": None}
+        except (OSError, ValueError) as exc:
+            log.warning("OD state file unreadable: %s", type(exc).__name__)
+            self._problem = (
+                f"The OD state file {self.dir / STATE_FILE} is unreadable; the embedded table is "
+                "used. Import the TOD file again."
+            )
+            return {"active": EMBEDDED, "previous": None}
+        if not isinstance(state, dict):
+            return {"active": EMBEDDED, "previous": None}
+        return {"active": _name(state.get("active")) or EMBEDDED, "previous": _name(state.get("previous"))}
+
+    def _load_named(self, name: str) -> OdTable:
+        if name == EMBEDDED:
+            return load_embedded(self.default_file)
+        path = self.dir / name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise OdTableError(
+                f"The stored OD table {path} cannot be read ({exc.strerror}). Import the TOD file again.",
+                file=name,
+            ) from None
+        return snapshot.load(data, name)
+
+    def _load_from_state(self, state: dict[str, str | None]) -> OdTable:
+        """The table *state* names; on a damaged file the current (or embedded) one, reported."""
+        name = state.get("active") or EMBEDDED
+        try:
+            table = self._load_named(name)
+        except OdTableError as exc:
+            log.warning("OD table %s unusable (%s); keeping the current table", name, exc.code)
+            self._problem = exc.message
+            current = getattr(self, "_table", None)
+            return current if current is not None else load_embedded(self.default_file)
+        self._problem = None
+        return table
+
+    def _version_of(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        if name == EMBEDDED:
+            return load_embedded(self.default_file).version
+        try:
+            with open(self.dir / name, "rb") as f:
+                head = f.read(4096).decode("utf-8", errors="replace")
+            marker = '"version":"'
+            start = head.index(marker) + len(marker)
+            return head[start : head.index('"', start)]
+        except (OSError, ValueError):
+            return None
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Writers one at a time, across processes; OS errors become OdTableError."""
+        try:
+            self.paths.ensure()
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock = open(self.dir / LOCK_FILE, "a+b")  # noqa: SIM115
+        except OSError as exc:
+            raise _storage_error(self.dir, exc) from None
+        try:
+            _lock_file(lock)
+            yield
+        finally:
+            _unlock_file(lock)
+            lock.close()
+
+    def _write_state(self, state: dict[str, str]) -> None:
+        data = json.dumps(
+            {**state, "changedAt": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+            indent=2,
+        ).encode()
+        self._write_atomic(self.dir / STATE_FILE, data)
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            tmp = None
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise _storage_error(path.parent, exc) from None
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        for path in self.dir.glob("table-*.json"):
+            if path.name not in keep:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        for path in self.dir.glob(".*.tmp"):  # left by a crash mid-write
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _name(value: object) -> str | None:
+    """A table name from state.json, refusing anything that is not a plain file name."""
+    if not isinstance(value, str) or not value:
+        return None
+    if value == EMBEDDED or (value.startswith("table-") and value.endswith(".json") and "/" not in value and "\\" not in value):
+        return value
+    return None
+
+
+def _storage_error(where: Path, exc: OSError) -> OdTableError:
+    return OdTableError(
+        f"Cannot store the OD table in {where}: {exc.strerror or exc}. The previous table is still "
+        "active. Free disk space or fix the folder's permissions, then import again.",
+        errno=exc.errno,
+        reason="STORAGE",
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _lock_file(f) -> None:  # type: ignore[no-untyped-def]
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+
+
+def _unlock_file(f) -> None:  # type: ignore[no-untyped-def]
+    try:
+        import fcntl
+    except ImportError:
+        import msvcrt
+
+        f.seek(0)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
