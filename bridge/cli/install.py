@@ -1,5 +1,102 @@
-"""placeholder, being written"""
+"""``vitale-bridge install`` / ``uninstall``: register the native host with the browsers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bridge.cli.common import paths_from, print_json
+
+BROWSER_CHOICES = ["chrome", "chromium", "edge", "brave", "firefox", "all"]
 
 
-def add_parser(sub):
-    pass
+def _scope(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--user", dest="scope", action="store_const", const="user", help="for this user (default)")
+    g.add_argument("--system", dest="scope", action="store_const", const="system", help="for every user (needs root/admin)")
+    p.set_defaults(scope="user")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("install", help="register the native messaging host with the browsers")
+    p.add_argument(
+        "--browser",
+        action="append",
+        choices=BROWSER_CHOICES,
+        help="repeatable; default all",
+    )
+    _scope(p)
+    p.add_argument("--host-path", help="the host program the manifests point to (e.g. the PyInstaller binary)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.add_argument("--json", action="store_true", help="print the plan / result as JSON")
+    p.set_defaults(func=install)
+
+    u = sub.add_parser("uninstall", help="remove exactly what 'install' wrote")
+    _scope(u)
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=uninstall)
+
+
+def _bridge_home(args: argparse.Namespace) -> str | None:
+    home = getattr(args, "home", None) or os.environ.get("VITALE_BRIDGE_HOME")
+    return str(paths_from(args).config_dir.parent) if home else None
+
+
+def _check_privileges(scope: str) -> None:
+    if scope == "system" and os.name == "posix" and os.geteuid() != 0:
+        raise PermissionError("a --system install writes to system folders: run it as root (sudo)")
+
+
+def install(args: argparse.Namespace) -> int:
+    from bridge.install import apply, plan_here
+
+    paths = paths_from(args)
+    plan = plan_here(
+        scope=args.scope,
+        browsers=args.browser,
+        data_dir=paths.data_dir,
+        host_path=args.host_path,
+        bridge_home=_bridge_home(args),
+    )
+    if args.dry_run:
+        if args.json:
+            print_json(plan.to_json())
+        else:
+            print("dry run, nothing written:")
+            for line in plan.describe():
+                print("  " + line)
+        return 0
+    _check_privileges(args.scope)
+    if args.scope == "user":
+        paths.ensure()
+    done = apply.install(plan)
+    if args.json:
+        print_json({"plan": plan.to_json(), "done": done})
+    else:
+        for line in done:
+            print(line)
+        print(f"native host registered for {', '.join(plan.browsers)} ({args.scope}); undo with 'vitale-bridge uninstall'")
+    return 0
+
+
+def uninstall(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bridge.install import apply, current_platform
+    from bridge.install.locations import pure_path, system_host_dir
+
+    paths = paths_from(args)
+    platform = current_platform()
+    if args.scope == "user":
+        host_dir = paths.data_dir / "native-host"
+    else:
+        _check_privileges("system")
+        host_dir = Path(system_host_dir(platform, program_data=os.environ.get("PROGRAMDATA", r"C:\ProgramData")))
+    record = Path(pure_path(platform, str(host_dir), "install-record.json"))
+    done = apply.uninstall(record)
+    if args.json:
+        print_json({"done": done})
+    else:
+        for line in done:
+            print(line)
+    return 0
