@@ -1,0 +1,61 @@
+/**
+ * What a page may ask, in one switch. Every action except `hello` (answered by the content
+ * script) first requires the practitioner's consent for the sender's origin; nothing reaches
+ * the host before that. One card read at a time per tab.
+ */
+
+import { Action, ErrorCode, Timeouts } from "../../sdk/protocol.js";
+import { BridgeFailure } from "./host.js";
+import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
+
+/**
+ * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access,
+ *          readsInFlight: Set<number>, extensionVersion: string}} ctx
+ * @param {{origin: string, tabId: number}} caller  taken from the browser's sender
+ * @param {string} action
+ * @param {any} params
+ */
+export async function handlePageAction(ctx, caller, action, params) {
+  const { host, access } = ctx;
+  if (!Object.values(Action).includes(action) || action === Action.HELLO) {
+    throw new BridgeFailure(ErrorCode.INVALID_REQUEST, `Unknown action ${String(action).slice(0, 40)}.`);
+  }
+  await access.require(caller.origin, caller.tabId);
+  switch (action) {
+    case Action.CONNECT:
+      await host.ensureReady();
+      return { extension: { version: ctx.extensionVersion }, ...host.summary() };
+    case Action.STATUS: {
+      await host.ensureReady().catch(() => {});
+      const summary = { extension: { version: ctx.extensionVersion }, ...host.summary() };
+      if (host.state === "ready") {
+        summary.readers = await host.call("readers.list", {});
+      }
+      return summary;
+    }
+    case Action.READERS:
+      return host.call("readers.list", {});
+    case Action.READ_VITALE: {
+      const clean = readVitaleParams(params);
+      if (ctx.readsInFlight.has(caller.tabId)) {
+        throw new BridgeFailure(ErrorCode.READ_IN_PROGRESS, "A card read is already in progress for this page. Wait for it to finish.");
+      }
+      ctx.readsInFlight.add(caller.tabId);
+      try {
+        return await host.call("vitale.read", clean, Timeouts.cardRead);
+      } finally {
+        ctx.readsInFlight.delete(caller.tabId);
+      }
+    }
+    case Action.CPS_STATUS:
+      return host.call("cps.status", {});
+    case Action.RESOLVE_OD:
+      return host.call("od.resolve", resolveOdParams(params));
+    case Action.SEARCH_OD:
+      return host.call("od.search", searchOdParams(params));
+    case Action.SUBSCRIBE:
+      return { subscribed: true };
+    default:
+      throw new BridgeFailure(ErrorCode.INVALID_REQUEST, "Unknown action.");
+  }
+}

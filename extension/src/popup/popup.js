@@ -1,0 +1,93 @@
+/**
+ * The popup: is the bridge there, which readers and cards, and a read of the carte Vitale
+ * shown in full (the practitioner's own view). Errors are said in plain words with what to do.
+ */
+
+import { ask, errorText, loadLanguage, t, translatePage } from "../ui/i18n.js";
+import { cardLabel, renderReaders, renderVitale } from "../ui/render.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+const $ = (id) => document.getElementById(id);
+
+function showError(box, error) {
+  box.hidden = !error;
+  box.textContent = error ? errorText(error) : "";
+}
+
+async function refreshStatus() {
+  const s = await ask("ui.state");
+  $("dot").className = `dot ${s.state}`;
+  const host = s.host;
+  let text;
+  if (s.state === "ready" && host) {
+    const transport = t(`transport_${s.transport}`);
+    text = t("state_ready", host.version, host.driver === "simulator" ? `${transport}, ${t("driver_simulator")}` : transport);
+  } else {
+    text = t(`state_${s.state}`);
+  }
+  $("status-text").textContent = text;
+  $("versions").textContent = t("extension_version", s.extension.version);
+  showError($("status-error"), s.state === "ready" ? null : s.error);
+  $("read").disabled = s.state !== "ready";
+  if (s.state !== "ready") {
+    $("readers").replaceChildren();
+    $("cps").textContent = "";
+    return;
+  }
+  await Promise.all([
+    ask("ui.readers").then(
+      (readers) => $("readers").replaceChildren(renderReaders(readers)),
+      (err) => showError($("status-error"), err),
+    ),
+    ask("ui.cps").then(
+      (cps) => {
+        $("cps").textContent = cps.present ? t("cps_present", cardLabel(cps.cardType) + (cps.cardNumber ? ` n° ${cps.cardNumber}` : "")) : t("cps_absent");
+      },
+      () => {
+        $("cps").textContent = "";
+      },
+    ),
+  ]);
+}
+
+async function read() {
+  const button = $("read");
+  button.disabled = true;
+  button.textContent = t("reading");
+  showError($("read-error"), null);
+  $("result").replaceChildren();
+  try {
+    const result = await ask("ui.readVitale");
+    $("result").replaceChildren(renderVitale(result));
+  } catch (err) {
+    showError($("read-error"), err);
+  } finally {
+    button.disabled = false;
+    button.textContent = t("read_button");
+  }
+}
+
+async function main() {
+  const settings = await ask("ui.settings");
+  await loadLanguage(settings.language);
+  translatePage();
+  $("options").addEventListener("click", (e) => {
+    e.preventDefault();
+    api.runtime.openOptionsPage();
+  });
+  $("read").addEventListener("click", read);
+  // Live updates: card inserted/removed, host state.
+  const port = api.runtime.connect({ name: "ui-events" });
+  let pending = null;
+  port.onMessage.addListener(() => {
+    clearTimeout(pending);
+    pending = setTimeout(() => refreshStatus().catch(() => {}), 100);
+  });
+  await refreshStatus();
+  document.body.dataset.ready = "true";
+}
+
+main().catch((err) => {
+  showError($("status-error"), err);
+  document.body.dataset.ready = "true";
+});

@@ -1,0 +1,55 @@
+/**
+ * Translations for our pages, French first. The browser's own i18n picks the language from
+ * the browser UI; practitioners in France often run an English browser, so our pages follow
+ * the extension setting instead (French unless changed), reading the same _locales files.
+ */
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+let messages = {};
+let language = "fr";
+
+/** Load one language's messages (falls back to French for missing keys). */
+export async function loadLanguage(lang) {
+  language = lang === "en" ? "en" : "fr";
+  const load = async (l) => (await fetch(api.runtime.getURL(`_locales/${l}/messages.json`))).json();
+  const fr = await load("fr");
+  messages = language === "fr" ? fr : { ...fr, ...(await load(language)) };
+  document.documentElement.lang = language;
+  return language;
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+/**
+ * @param {string} key
+ * @param {...(string|number)} subs values for $1, $2, ...
+ */
+export function t(key, ...subs) {
+  const entry = messages[key];
+  if (!entry) return key;
+  return entry.message.replace(/\$(\d)/g, (_, n) => String(subs[Number(n) - 1] ?? ""));
+}
+
+/** The plain-words explanation of an error code, with what to do. */
+export function errorText(error) {
+  const code = error && error.code ? error.code : "UNKNOWN";
+  const key = `err_${code}`;
+  return messages[key] ? t(key) : `${t("err_UNKNOWN")} (${code})`;
+}
+
+/** Fill every element carrying data-i18n="key" (text) or data-i18n-title (tooltip). */
+export function translatePage(root = document) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+}
+
+/** Ask the background (our pages only). */
+export async function ask(ui, params = {}) {
+  const answer = await api.runtime.sendMessage({ ui, params });
+  if (!answer) throw Object.assign(new Error("no answer"), { code: "UNKNOWN" });
+  if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
+  return answer.result;
+}

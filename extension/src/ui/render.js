@@ -1,0 +1,133 @@
+/**
+ * Rendering of readers and of a carte Vitale read, shared by the popup. Builds DOM nodes with
+ * textContent only (card data is never parsed as HTML).
+ */
+
+import { t } from "./i18n.js";
+
+/** @param {string} tag @param {Record<string,string>} [attrs] @param {...(Node|string|null)} children */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+export function cardLabel(cardType) {
+  if (!cardType) return t("card_none");
+  if (cardType.startsWith("vitale")) return t("card_vitale");
+  if (cardType.startsWith("cps")) return t("card_cps");
+  return t("card_unknown");
+}
+
+/** @param {any} readers readers.list result: a list, or {readers: [...]} */
+export function readerList(readers) {
+  return Array.isArray(readers) ? readers : readers && Array.isArray(readers.readers) ? readers.readers : [];
+}
+
+export function renderReaders(readers) {
+  const list = readerList(readers);
+  if (list.length === 0) return el("p", { class: "muted", "data-testid": "no-reader" }, t("readers_none"));
+  return el(
+    "ul",
+    { class: "readers" },
+    ...list.map((r) =>
+      el(
+        "li",
+        { "data-testid": "reader" },
+        el("span", { class: "reader-name" }, r.name),
+        el("span", { class: `badge ${r.cardPresent ? (String(r.cardType || "").startsWith("cps") ? "cps" : "vitale") : "empty"}` }, r.cardPresent ? cardLabel(r.cardType) : t("card_none")),
+      ),
+    ),
+  );
+}
+
+function birth(b) {
+  if (!b) return "";
+  if (b.iso) {
+    const [y, m, d] = b.iso.split("-");
+    return `${d}/${m}/${y}`;
+  }
+  return b.raw || "";
+}
+
+function nir(n) {
+  if (!n) return "";
+  return n.key ? `${n.number} ${n.key}` : n.number;
+}
+
+function row(label, value) {
+  if (value === null || value === undefined || value === "") return null;
+  return el("tr", {}, el("th", {}, label), el("td", {}, String(value)));
+}
+
+/** The OD object may come from the OD module with a few naming variants: take what is there. */
+export function odFields(od) {
+  if (!od || typeof od !== "object") return null;
+  const pick = (...keys) => keys.map((k) => od[k]).find((v) => v !== undefined && v !== null && v !== "");
+  return {
+    code: pick("organismeDestinataire", "code", "od", "codeOd"),
+    centreInformatique: pick("codeCentreInformatique", "centreInformatique"),
+    libelle: pick("libelle", "label", "name"),
+    regime: pick("regimeLibelle", "regimeName", "regime"),
+    commune: pick("commune", "city"),
+    codePostal: pick("codePostal", "postalCode", "zipCode"),
+    match: pick("match", "rule", "matchedBy"),
+    tableVersion: pick("tableVersion", "version"),
+  };
+}
+
+/** @param {any} read a VitaleRead (bridge/cards/models.py) */
+export function renderVitale(read) {
+  const box = el("div", { class: "vitale", "data-testid": "vitale-result" });
+  const benefs = Array.isArray(read.beneficiaries) ? read.beneficiaries : [];
+  box.append(el("h3", {}, t("beneficiaries_title", benefs.length)));
+  const list = el("ol", { class: "beneficiaries" });
+  for (const b of benefs) {
+    const table = el(
+      "table",
+      {},
+      row(t("field_nir"), nir(b.nir)),
+      row(t("field_birth"), birth(b.dateNaissance)),
+      row(t("field_rang"), b.rangNaissance && b.rangNaissance > 1 ? b.rangNaissance : null),
+      row(t("field_qualite"), b.amo ? b.amo.qualiteLibelle || b.amo.qualite : null),
+    );
+    list.append(el("li", { "data-testid": "beneficiary" }, el("strong", {}, `${b.nom || ""} ${b.prenom || ""}`.trim()), table));
+  }
+  box.append(list);
+  if (read.amo) {
+    box.append(
+      el("h3", {}, t("amo_title")),
+      el(
+        "table",
+        { "data-testid": "amo" },
+        row(t("field_regime"), read.amo.regime),
+        row(t("field_caisse"), read.amo.caisse),
+        row(t("field_centre"), read.amo.centre),
+        row(t("field_code_gestion"), read.amo.codeGestion),
+      ),
+    );
+  } else if (read.availability && read.availability.reason) {
+    box.append(el("p", { class: "notice", "data-testid": "amo-absent" }, `${t("amo_absent")} ${read.availability.reason}`));
+  }
+  const od = odFields(read.organismeDestinataire);
+  if (od) {
+    box.append(
+      el("h3", {}, t("od_title")),
+      el(
+        "table",
+        { "data-testid": "od" },
+        row(t("field_od_libelle"), od.libelle),
+        row(t("field_od_code"), od.code),
+        row(t("field_od_ci"), od.centreInformatique),
+        row(t("field_od_commune"), [od.codePostal, od.commune].filter(Boolean).join(" ")),
+      ),
+    );
+  } else if (read.odStatus === "not-found") {
+    box.append(el("p", { class: "notice" }, t("od_not_found")));
+  }
+  return box;
+}
