@@ -1,5 +1,29 @@
-"""placeholder, being written"""
+"""``vitale-bridge doctor [--json]``: check the installation and say how to fix what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+
+from bridge.cli.common import add_port, paths_from, print_json
 
 
-def add_parser(sub):
-    pass
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="check the installation (manifests, PC/SC, readers, TOD table, port, token)")
+    add_port(p)
+    p.add_argument("--json", action="store_true", help="machine-readable report (for a support ticket)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from bridge import doctor
+
+    logging.getLogger("vitale_bridge").setLevel(logging.ERROR)  # the report is the output
+    checks = doctor.run_checks(paths_from(args), args.port)
+    if args.json:
+        print_json(doctor.report_json(checks))
+    else:
+        for line in doctor.report_text(checks):
+            print(line)
+    return 1 if any(c.status == doctor.FAIL for c in checks) else 0
