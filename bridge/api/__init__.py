@@ -16,6 +16,7 @@ MODULES = [
     "bridge.api.system",
     "bridge.api.events",
     "bridge.api.od",
+    "bridge.api.cards",
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bridge.od.models import OrganismeDestinataire
 from bridge.wire import WireModel
 
 CardType = Literal[
@@ -52,10 +53,12 @@ class Nir(WireModel):
 
 
 class RightsPeriod(WireModel):
-    """Période de droits AMO."""
+    """Période de droits AMO (dates parsed only when they are real calendar dates)."""
 
     start: dt.date | None = None
     end: dt.date | None = None
+    raw_start: str | None = Field(default=None, description="As on the card (YYYYMMDD).")
+    raw_end: str | None = Field(default=None, description="As on the card (YYYYMMDD).")
 
 
 class AmoAssure(WireModel):
@@ -123,10 +126,16 @@ class VitaleRead(WireModel):
     beneficiaries: list[Beneficiary]
     amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability
-    #: The resolved Organisme Destinataire (bridge.od.models.OrganismeDestinataire as a dict),
-    #: present when AMO data was read and resolveOd was true.
-    organisme_destinataire: dict | None = None
-    od_status: Literal["resolved", "not-found", "not-requested", "no-amo"] = "no-amo"
+    organisme_destinataire: OrganismeDestinataire | None = Field(
+        default=None, description="The resolved OD, when AMO data was read and resolveOd was true."
+    )
+    od_status: Literal["resolved", "not-found", "not-requested", "no-amo", "unavailable"] = Field(
+        default="no-amo",
+        description=(
+            "resolved; not-found (no row for these codes in the TOD table); not-requested "
+            "(resolveOd false); no-amo (no AMO data in this read); unavailable (no OD table loaded)."
+        ),
+    )
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
 
 
@@ -137,5 +146,8 @@ class CpsStatus(WireModel):
     reader: str | None = None
     card_type: CardType | None = None
     atr: str | None = None
-    card_number: str | None = Field(default=None, description="From the public card-number file, when readable.")
-    pin_tries_remaining: int | None = None
+    card_number: str | None = Field(
+        default=None, description="Hex of the tag-5A value of the public file 3F00/D003, when readable."
+    )
+    pin_tries_max: int | None = None
+    pin_tries_remaining: int | None = Field(default=None, description="PIN tries left (never the PIN).")

@@ -1,0 +1,138 @@
+"""APDUs: building commands, the T=0 response rules, and status words -> typed errors.
+
+Vitale and CPS contact cards speak T=0 only, so two answers are not errors but instructions:
+
+* ``61 xx``: xx response bytes are waiting; fetch them with GET RESPONSE (``00 C0 00 00 xx``),
+  repeatedly while the card keeps answering ``61 xx``.
+* ``6C xx``: wrong Le; send the same command again with Le = xx.
+
+:meth:`ApduProcessor.send` applies both and then hands the final status word to
+:func:`raise_for_status`, the only place where a status word becomes an exception. The
+exceptions are :class:`~bridge.errors.CardCommunicationError` subclasses (code ``CARD_ERROR``)
+carrying the status word, so a session can tell "protected by the card" from "file absent"
+while clients keep one stable code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bridge.cards.connection import Connection
+from bridge.errors import CardCommunicationError, TimeoutError_
+
+SW_OK = 0x9000
+#: Most GET RESPONSE rounds accepted for one command (a card looping on 61xx is broken).
+MAX_RESPONSE_ROUNDS = 64
+#: Default time budget for one read (all its APDUs), in seconds.
+DEFAULT_TIMEOUT = 10.0
+
+
+def command(cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
+    """A short APDU (cases 1-4). ``le=0`` means "up to 256 bytes"."""
+    out = bytes([cla, ins, p1, p2])
+    if data:
+        out += bytes([len(data)]) + data
+    if le is not None:
+        out += bytes([le & 0xFF])
+    return out
+
+
+def with_le(apdu: bytes, le: int) -> bytes:
+    """The same command with its Le replaced (or added): the ``6C xx`` rule."""
+    if len(apdu) == 4:
+        return apdu + bytes([le])
+    lc = apdu[4]
+    if len(apdu) == 5:  # case 2: the fifth byte is Le
+        return apdu[:4] + bytes([le])
+    return apdu[: 5 + lc] + bytes([le])
+
+
+def sw_hex(sw: int) -> str:
+    return f"{sw:04X}"
+
+
+class StatusWordError(CardCommunicationError):
+    """The card refused a command; ``sw`` is the status word (details: ``sw``, ``ins``)."""
+
+    def __init__(self, sw: int, ins: int, message: str | None = None) -> None:
+        self.sw = sw
+        self.ins = ins
+        super().__init__(message, sw=sw_hex(sw), ins=f"{ins:02X}")
+
+
+class SecurityStatusError(StatusWordError):
+    """69 82 / 69 83 / 69 85 / 69 86: the data is protected (needs authentication)."""
+
+
+class FileNotFoundOnCard(StatusWordError):
+    """6A 82 / 6A 83 / 6A 86 / 6B 00: the file or record is not on this card (or not there)."""
+
+
+class UnsupportedCommandError(StatusWordError):
+    """6D 00 / 6E 00: the card does not know this command or class (another card type)."""
+
+
+class WrongLengthError(StatusWordError):
+    """67 00 (or a 6C xx that did not settle): the card disagrees about lengths."""
+
+
+def raise_for_status(sw: int, ins: int) -> None:
+    """The one place a status word becomes an exception. 9000 and 62xx warnings pass."""
+    if sw == SW_OK or sw >> 8 == 0x62:
+        return
+    if sw in (0x6982, 0x6983, 0x6985, 0x6986):
+        raise SecurityStatusError(sw, ins)
+    if sw in (0x6A82, 0x6A83, 0x6A86, 0x6B00, 0x6A88):
+        raise FileNotFoundOnCard(sw, ins)
+    if sw in (0x6D00, 0x6E00):
+        raise UnsupportedCommandError(sw, ins)
+    if sw == 0x6700 or sw >> 8 == 0x6C:
+        raise WrongLengthError(sw, ins)
+    raise StatusWordError(sw, ins)
+
+
+@dataclass
+class Response:
+    data: bytes
+    sw: int
+
+
+class ApduProcessor:
+    """Sends APDUs on a :class:`Connection` with the T=0 rules and a time budget."""
+
+    def __init__(self, connection: Connection, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.connection = connection
+        self.deadline = time.monotonic() + timeout
+
+    def _transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        if time.monotonic() > self.deadline:
+            raise TimeoutError_("The card took too long to answer. Remove it, insert it again and retry.")
+        return self.connection.transmit(apdu)
+
+    def send(self, apdu: bytes, *, want_data: bool = True, check: bool = True) -> Response:
+        """Send *apdu*; follow ``6C xx`` and (when *want_data*) ``61 xx``; check the status.
+
+        With ``want_data=False`` a ``61 xx`` is taken as success without fetching the bytes the
+        card offers (a SELECT's FCI we do not use): T=0 lets the next command drop them, and
+        it saves one exchange.
+        """
+        data, sw = self._transmit(apdu)
+        if sw >> 8 == 0x6C:
+            data, sw = self._transmit(with_le(apdu, sw & 0xFF))
+        if sw >> 8 == 0x61:
+            if not want_data:
+                return Response(data, SW_OK)
+            chunks = [data]
+            for _ in range(MAX_RESPONSE_ROUNDS):
+                get_response = command(0x00, 0xC0, 0, 0, le=sw & 0xFF)
+                more, sw = self._transmit(get_response)
+                if sw >> 8 == 0x6C:
+                    more, sw = self._transmit(with_le(get_response, sw & 0xFF))
+                chunks.append(more)
+                if sw >> 8 != 0x61:
+                    break
+            data = b"".join(chunks)
+        if check:
+            raise_for_status(sw, apdu[1])
+        return Response(data, sw)

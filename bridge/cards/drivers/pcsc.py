@@ -1,0 +1,265 @@
+"""The PC/SC driver: the only module that imports pyscard.
+
+It uses pyscard's thin ``smartcard.scard`` layer (the PC/SC calls themselves) because the
+bridge needs what the higher layers hide: an exclusive transaction per read
+(``SCardBeginTransaction``), ``SCardGetStatusChange`` on the ``\\\\?PnP?\\Notification`` pseudo
+reader to hear readers come and go, ``SCardCancel`` to stop waiting, and the raw return codes
+to recover when pcscd restarts (the context is dropped and established again on
+``SCARD_E_NO_SERVICE``, ``SCARD_E_SERVICE_STOPPED`` or an invalid handle).
+
+Return codes become the bridge's typed errors in :func:`_error`, and only there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from smartcard import scard as s
+
+from bridge.cards.connection import ReaderState, Snapshot
+from bridge.errors import (
+    BridgeError,
+    CardBusyError,
+    CardCommunicationError,
+    CardRemovedError,
+    NoCardError,
+    PcscUnavailableError,
+    ReaderNotFoundError,
+    TimeoutError_,
+)
+
+log = logging.getLogger("vitale_bridge.pcsc")
+
+PNP_READER = "\\\\?PnP?\\Notification"
+
+#: Return codes meaning "the PC/SC service or our context is gone": re-establish.
+SERVICE_LOST = frozenset(
+    code & 0xFFFFFFFF
+    for code in (
+        s.SCARD_E_NO_SERVICE,
+        s.SCARD_E_SERVICE_STOPPED,
+        s.SCARD_E_INVALID_HANDLE,
+        s.SCARD_F_COMM_ERROR,
+        getattr(s, "SCARD_E_INVALID_PARAMETER", s.SCARD_E_NO_SERVICE),
+    )
+)
+CARD_GONE = frozenset(
+    code & 0xFFFFFFFF
+    for code in (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD, s.SCARD_W_RESET_CARD, s.SCARD_W_UNPOWERED_CARD)
+)
+READER_GONE = frozenset(
+    code & 0xFFFFFFFF for code in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE)
+)
+OK = s.SCARD_S_SUCCESS
+
+
+def _u(code: int) -> int:
+    return code & 0xFFFFFFFF
+
+
+def _error(code: int, *, reader: str | None = None, during_read: bool = False) -> BridgeError:
+    """The one translation of a PC/SC return code into a bridge error."""
+    code = _u(code)
+    details = {"pcsc": f"0x{code:08X}"}
+    if reader:
+        details["reader"] = reader
+    if code in SERVICE_LOST:
+        if during_read:
+            return CardRemovedError(
+                "The smart-card service stopped during the read. Retry when it is back.", **details
+            )
+        return PcscUnavailableError(**details)
+    if code in CARD_GONE:
+        return CardRemovedError(**details) if during_read else NoCardError(**details)
+    if code in READER_GONE:
+        return CardRemovedError(**details) if during_read else ReaderNotFoundError(**details)
+    if code == _u(s.SCARD_E_SHARING_VIOLATION):
+        return CardBusyError(**details)
+    if code == _u(s.SCARD_E_TIMEOUT):
+        return TimeoutError_(**details)
+    if code == _u(s.SCARD_W_UNRESPONSIVE_CARD):
+        return CardCommunicationError(
+            "The card does not respond. Check that it is inserted the right way round.", **details
+        )
+    return CardCommunicationError(
+        f"The smart-card service reported an error ({s.SCardGetErrorMessage(code)}). Retry.", **details
+    )
+
+
+class PcscConnection:
+    def __init__(self, hcard: int, protocol: int, reader: str, atr: bytes) -> None:
+        self._hcard = hcard
+        self._protocol = protocol
+        self.reader = reader
+        self.atr = atr
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        hresult, response = s.SCardTransmit(self._hcard, self._protocol, list(apdu))
+        if hresult != OK:
+            raise _error(hresult, reader=self.reader, during_read=True)
+        if len(response) < 2:
+            raise CardCommunicationError(reader=self.reader, reason="short-response")
+        return bytes(response[:-2]), (response[-2] << 8) | response[-1]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        hresult = s.SCardBeginTransaction(self._hcard)
+        if hresult != OK:
+            raise _error(hresult, reader=self.reader, during_read=True)
+        try:
+            yield
+        finally:
+            s.SCardEndTransaction(self._hcard, s.SCARD_LEAVE_CARD)
+
+    def close(self) -> None:
+        if self._hcard is not None:
+            s.SCardDisconnect(self._hcard, s.SCARD_LEAVE_CARD)
+            self._hcard = None
+
+
+class PcscDriver:
+    name = "pcsc"
+    fresh_listing = False
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._context: int | None = None  # for listing and connecting
+        self._watch_context: int | None = None  # only for the blocking GetStatusChange
+        self._watch_states: dict[str, int] = {}
+
+    # --- contexts --------------------------------------------------------------------------
+
+    @staticmethod
+    def _establish() -> int:
+        hresult, context = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+        if hresult != OK:
+            raise PcscUnavailableError(pcsc=f"0x{_u(hresult):08X}")
+        return context
+
+    def _ctx(self) -> int:
+        with self._lock:
+            if self._context is None:
+                self._context = self._establish()
+            return self._context
+
+    def _drop(self, context: int | None) -> None:
+        """Forget a context that PC/SC no longer knows (pcscd restarted)."""
+        with self._lock:
+            if context is not None and context == self._context:
+                self._context = None
+            if context is not None and context == self._watch_context:
+                self._watch_context = None
+                self._watch_states = {}
+        if context is not None:
+            try:
+                s.SCardReleaseContext(context)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+    def open(self) -> None:
+        pass  # contexts are established lazily, so a bridge starts even without pcscd
+
+    def close(self) -> None:
+        for context in (self._context, self._watch_context):
+            self._drop(context)
+
+    # --- Driver interface ------------------------------------------------------------------
+
+    def _list(self, context: int) -> list[str]:
+        hresult, names = s.SCardListReaders(context, [])
+        if _u(hresult) == _u(s.SCARD_E_NO_READERS_AVAILABLE):
+            return []
+        if hresult != OK:
+            if _u(hresult) in SERVICE_LOST:
+                self._drop(context)
+            raise _error(hresult)
+        return list(names)
+
+    def _states(self, context: int, names: list[str]) -> Snapshot:
+        if not names:
+            return {}
+        hresult, states = s.SCardGetStatusChange(context, 0, [(n, s.SCARD_STATE_UNAWARE) for n in names])
+        if hresult != OK:
+            if _u(hresult) in SERVICE_LOST:
+                self._drop(context)
+                raise _error(hresult)
+            if _u(hresult) in READER_GONE or _u(hresult) == _u(s.SCARD_E_TIMEOUT):
+                return self._states(context, self._list(context))
+            raise _error(hresult)
+        return {name: self._reader_state(name, event, atr) for name, event, atr in states}
+
+    @staticmethod
+    def _reader_state(name: str, event: int, atr: list[int]) -> ReaderState:
+        present = bool(event & s.SCARD_STATE_PRESENT) and not event & s.SCARD_STATE_MUTE
+        return ReaderState(name, bytes(atr) if present and atr else None, (event >> 16) & 0xFFFF)
+
+    def readers(self) -> Snapshot:
+        context = self._ctx()
+        return self._states(context, self._list(context))
+
+    def connect(self, reader: str) -> PcscConnection:
+        context = self._ctx()
+        hresult, hcard, protocol = s.SCardConnect(
+            context, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+        )
+        if hresult != OK:
+            if _u(hresult) in SERVICE_LOST:
+                self._drop(context)
+            raise _error(hresult, reader=reader)
+        hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
+        if hresult != OK:
+            s.SCardDisconnect(hcard, s.SCARD_LEAVE_CARD)
+            raise _error(hresult, reader=reader)
+        return PcscConnection(hcard, protocol, reader, bytes(atr))
+
+    def wait_for_change(self, known: Snapshot, timeout: float) -> Snapshot:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._watch_context is None:
+                self._watch_context = self._establish()
+            context = self._watch_context
+        current = self._states(context, self._list(context))
+        if current != known:
+            return current
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return current
+            states = [(name, self._watch_states.get(name, s.SCARD_STATE_UNAWARE)) for name in current]
+            pnp = self._watch_states.get(PNP_READER, len(current) << 16)
+            states.append((PNP_READER, pnp))
+            # Readers we have not seen yet start from their present state, not UNAWARE
+            # (which would return at once).
+            for i, (name, state) in enumerate(states):
+                if state == s.SCARD_STATE_UNAWARE and name in current:
+                    st = current[name]
+                    states[i] = (name, (s.SCARD_STATE_PRESENT if st.atr else s.SCARD_STATE_EMPTY) | (st.generation << 16))
+            hresult, events = s.SCardGetStatusChange(context, max(1, int(remaining * 1000)), states)
+            code = _u(hresult)
+            if code == _u(s.SCARD_E_TIMEOUT):
+                return current
+            if code == _u(s.SCARD_E_CANCELLED):
+                return current
+            if hresult != OK:
+                if code in SERVICE_LOST or code == _u(s.SCARD_E_NO_SERVICE):
+                    self._drop(context)
+                    raise PcscUnavailableError(pcsc=f"0x{code:08X}")
+                # A reader vanished between the listing and the wait: look again.
+                return self._states(context, self._list(context))
+            for name, event, _atr in events:
+                self._watch_states[name] = event & ~s.SCARD_STATE_CHANGED
+            current_after = self._states(context, self._list(context))
+            if current_after != known:
+                return current_after
+
+    def cancel(self) -> None:
+        context = self._watch_context
+        if context is not None:
+            try:
+                s.SCardCancel(context)
+            except Exception:  # noqa: BLE001
+                pass
