@@ -1,0 +1,359 @@
+"""The bench: a private pcscd with named virtual readers, and cards you insert, remove and swap.
+
+::
+
+    from bridge.bench import Bench
+
+    with Bench(home=tmp_home) as bench:          # pcscd + readers "Vitale" and "CPS"
+        bench.insert("famille")                   # Vitale profile -> reader "Vitale"
+        bench.insert("cps3")                      # CPS profile -> reader "CPS"
+        ...                                       # PC/SC clients see "Vitale 00 00", "CPS 00 00"
+        bench.swap("adulte")                      # patient's card pulled out, another one put in
+        bench.remove()                            # "Vitale" is empty again
+
+Cards run as threads of this process (pyscard releases the GIL during SCardTransmit, so a
+client in the same process works). With ``control=True`` a small control channel lets another
+process insert, remove and swap cards (``vitale-bridge simulate insert ...``): see
+:mod:`bridge.bench.control`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bridge.bench import pcscd as pcscd_mod
+from bridge.bench.card import VirtualCard
+from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
+from bridge.bench.preflight import BenchUnavailable, require
+from bridge.bench.vpcd import VpcdLink
+
+log = logging.getLogger("vitale_bridge.bench")
+
+SocketMode = Literal["private", "system", "auto"]
+DEFAULT_READERS = ("Vitale", "CPS")
+#: pcscd polls card presence every 400 ms; allow a few polls.
+CARD_WAIT = 3.0
+
+
+def make_card(profile) -> VirtualCard:
+    """The virtual card that serves *profile* (a loaded profile, a shipped name or a JSON path)."""
+    from bridge import profiles
+
+    if not isinstance(profile, (profiles.VitaleProfile, profiles.CpsProfile)):
+        profile = profiles.load(profile)
+    if isinstance(profile, profiles.CpsProfile):
+        from bridge.bench.cps import CpsCard
+
+        return CpsCard(profile)
+    if profile.card_type == "vitale1":
+        from bridge.bench.vitale1 import Vitale1Card
+
+        return Vitale1Card(profile)
+    from bridge.bench.vitale2 import Vitale2Card
+
+    return Vitale2Card(profile)
+
+
+def socket_alive(path: str | os.PathLike[str]) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(os.fspath(path))
+        except OSError:
+            return False
+    return True
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Slot:
+    """One named reader: its vpcd port, pcscd's name for it, and the card inside (if any)."""
+
+    name: str
+    port: int
+    pcsc_name: str = ""
+    link: VpcdLink | None = None
+    profile_name: str | None = None
+
+    def describe(self) -> dict:
+        card = self.link.card if self.link else None
+        return {
+            "reader": self.name,
+            "pcscReader": self.pcsc_name,
+            "profile": self.profile_name,
+            "cardType": card.card_type if card else None,
+        }
+
+
+class Bench:
+    """pcscd + vpcd readers + virtual cards, started and stopped as one unit."""
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        readers: tuple[str, ...] | list[str] = DEFAULT_READERS,
+        socket: SocketMode = "private",
+        control: bool = True,
+        export_env: bool = True,
+        die_with_parent: bool = True,
+    ) -> None:
+        from bridge.settings import Paths
+
+        if not readers or len(set(r.lower() for r in readers)) != len(readers):
+            raise ValueError("readers must be distinct, non-empty names")
+        for r in readers:
+            if not r.replace("-", "").replace("_", "").isalnum():
+                raise ValueError(f"reader name {r!r}: use letters, digits, '-' or '_'")
+        self.paths = Paths.resolve(home)
+        self.reader_names = list(readers)
+        self.socket_mode: SocketMode = socket
+        self.control_enabled = control
+        self.export_env = export_env
+        self.die_with_parent = die_with_parent
+        self.slots: dict[str, Slot] = {}
+        self.daemon: PcscDaemon | None = None
+        self.runtime_dir: Path | None = None
+        self.control = None
+        self._probe = None
+        self._saved_env: str | None = None
+        self._lock = threading.RLock()
+        #: Set when a control client asks the owner (``simulate``) to stop.
+        self.stop_requested = threading.Event()
+        self.allow_remote_stop = False
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.paths.data_dir / "bench" / "state.json"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment a PC/SC client process needs to see the bench's readers."""
+        return self.daemon.env if self.daemon else {}
+
+    def __enter__(self) -> Bench:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> Bench:
+        require()
+        self.paths.ensure()
+        if self.control_enabled:
+            self._refuse_second_bench()
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="vitale-bench-"))
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _refuse_second_bench(self) -> None:
+        try:
+            state = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        pid = state.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid):
+            raise BenchUnavailable(
+                f"a bench already runs for this home (pid {pid}): drive it with "
+                "'vitale-bridge simulate insert|remove|swap', or stop it with 'vitale-bridge simulate stop'"
+            )
+
+    def _socket_path(self) -> Path | None:
+        mode = self.socket_mode
+        if mode == "auto":
+            run = pcscd_mod.SYSTEM_SOCKET.parent
+            writable = os.access(run, os.W_OK) if run.exists() else os.access(run.parent, os.W_OK)
+            mode = "system" if writable and not pcscd_mod.system_socket_in_use() else "private"
+        if mode == "system":
+            return None
+        # libpcsclite reads PCSCLITE_CSOCK_NAME once per process: when this process already
+        # points at a socket nobody serves (an earlier bench), serve that same path again.
+        existing = os.environ.get(ENV_SOCKET)
+        if existing and not socket_alive(existing):
+            return Path(existing)
+        assert self.runtime_dir is not None
+        return self.runtime_dir / "pcscd.comm"
+
+    def _start(self) -> None:
+        assert self.runtime_dir is not None
+        self.daemon = PcscDaemon(
+            self.runtime_dir,
+            self.reader_names,
+            socket_path=self._socket_path(),
+            log_file=self.paths.log_dir / "bench-pcscd.log",
+            die_with_parent=self.die_with_parent,
+        )
+        self.daemon.start()
+        if self.export_env:
+            self._saved_env = os.environ.get(ENV_SOCKET)
+            if self.daemon.socket_path is not None:
+                os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
+            else:
+                os.environ.pop(ENV_SOCKET, None)
+        self.slots = {name: Slot(name, self.daemon.ports[name]) for name in self.reader_names}
+        from bridge.bench.probe import PcscProbe
+
+        self._probe = PcscProbe()
+        found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+        if found is None:
+            raise BenchUnavailable(
+                "pcscd started but this process does not see its readers. libpcsclite reads "
+                f"{ENV_SOCKET} once per process, at the first PC/SC call: start the bench before any "
+                "other PC/SC use in this process (or use socket='system'). pcscd log: "
+                + self.daemon.log_tail()
+            )
+        for name, pcsc_name in found.items():
+            self.slots[name].pcsc_name = pcsc_name
+        if self.control_enabled:
+            from bridge.bench.control import ControlServer
+
+            self.control = ControlServer(self, self.runtime_dir / "control.sock")
+            self.control.start()
+            self._write_state()
+        log.info("bench started: readers %s (pcscd pid %s)", ", ".join(found.values()), self.daemon.pid)
+
+    def _write_state(self) -> None:
+        assert self.daemon is not None and self.control is not None
+        self.state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        state = {
+            "pid": os.getpid(),
+            "control": str(self.control.path),
+            "env": self.env,
+            "readers": {n: s.pcsc_name for n, s in self.slots.items()},
+        }
+        tmp = self.state_file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(state, f, indent=2)
+        os.replace(tmp, self.state_file)
+
+    def stop(self) -> None:
+        """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""
+        with self._lock:
+            for slot in self.slots.values():
+                if slot.link:
+                    slot.link.close()
+                    slot.link, slot.profile_name = None, None
+            if self.control is not None:
+                self.control.stop()
+                self.control = None
+                with contextlib.suppress(OSError, ValueError):
+                    if json.loads(self.state_file.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                        self.state_file.unlink()
+            if self.daemon is not None:
+                self.daemon.stop()
+                sock = self.daemon.socket_path
+                if sock is not None and self.runtime_dir and sock.parent != self.runtime_dir:
+                    with contextlib.suppress(OSError):
+                        sock.parent.rmdir()
+                self.daemon = None
+            if self.export_env and self._saved_env is not None:
+                os.environ[ENV_SOCKET] = self._saved_env
+            if self.runtime_dir is not None:
+                shutil.rmtree(self.runtime_dir, ignore_errors=True)
+                self.runtime_dir = None
+            self.slots = {}
+
+    # --- cards -------------------------------------------------------------------------------------
+    def slot(self, reader: str | None = None, *, kind: str = "vitale") -> Slot:
+        if not self.slots:
+            raise RuntimeError("the bench is not started")
+        if reader is None:
+            preferred = "cps" if kind == "cps" else "vitale"
+            reader = next((n for n in self.slots if n.lower() == preferred), next(iter(self.slots)))
+        for name, slot in self.slots.items():
+            if reader.lower() in (name.lower(), slot.pcsc_name.lower()):
+                return slot
+        raise KeyError(f"no reader {reader!r}; bench readers: {', '.join(self.slots)}")
+
+    def pcsc_reader(self, reader: str | None = None) -> str:
+        """pcscd's name of a bench reader, e.g. ``"Vitale 00 00"``."""
+        return self.slot(reader).pcsc_name
+
+    def insert(self, profile, reader: str | None = None, *, wait: bool = True) -> str:
+        """Put the card of *profile* in *reader* (default: "Vitale", or "CPS" for a CPS profile).
+
+        A card already in that reader is pulled out first. With *wait*, returns once pcscd
+        reports the card present. Returns pcscd's reader name.
+        """
+        card = make_card(profile)
+        kind = "cps" if card.card_type.startswith("cps") else "vitale"
+        with self._lock:
+            slot = self.slot(reader, kind=kind)
+            if slot.link is not None:
+                self._pull(slot, wait=True)
+            link = VpcdLink(card, slot.port)
+            link.open()
+            slot.link = link
+            slot.profile_name = getattr(card, "profile").name
+            log.info("card inserted: %s in %s", card.card_type, slot.pcsc_name)
+            if wait:
+                self._wait(slot, present=True)
+            return slot.pcsc_name
+
+    def remove(self, reader: str | None = None, *, wait: bool = True) -> None:
+        """Pull the card out of *reader* (default "Vitale"). No error when it is already empty."""
+        with self._lock:
+            slot = self.slot(reader)
+            self._pull(slot, wait=wait)
+
+    def swap(self, profile, reader: str | None = None) -> str:
+        """Remove the card, wait until pcscd sees the reader empty, then insert *profile*'s card."""
+        return self.insert(profile, reader, wait=True)
+
+    def clear(self) -> None:
+        """Empty every reader."""
+        with self._lock:
+            for slot in self.slots.values():
+                self._pull(slot, wait=True)
+
+    def status(self) -> list[dict]:
+        with self._lock:
+            return [s.describe() for s in self.slots.values()]
+
+    def _pull(self, slot: Slot, *, wait: bool) -> None:
+        if slot.link is None:
+            return
+        slot.link.close()
+        slot.link, slot.profile_name = None, None
+        log.info("card removed from %s", slot.pcsc_name)
+        if wait:
+            self._wait(slot, present=False)
+
+    def _wait(self, slot: Slot, *, present: bool) -> None:
+        assert self._probe is not None
+        if not self._probe.wait_card(slot.pcsc_name, present, CARD_WAIT):
+            state = "present" if present else "absent"
+            raise TimeoutError(f"pcscd did not report the card {state} in {slot.pcsc_name} within {CARD_WAIT} s")
+
+    # --- remote ----------------------------------------------------------------------------------
+    @staticmethod
+    def attach(home: str | os.PathLike[str] | None = None):
+        """A handle on the bench already running for *home* (e.g. ``vitale-bridge simulate``)."""
+        from bridge.bench.control import RemoteBench
+
+        return RemoteBench.for_home(home)

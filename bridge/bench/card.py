@@ -1,0 +1,108 @@
+"""What every virtual card shares: power state, and the T=0 transport behaviours.
+
+Contact Vitale and CPS cards speak T=0, so a correct reader must cope with two procedures that
+T=1 cards never show: ``61 xx`` (the answer waits; fetch it with GET RESPONSE ``00 C0 00 00 xx``)
+and ``6C xx`` (wrong Le; resend the same command with Le = xx). The base class implements both
+once, so each card module only says *what* it answers:
+
+* :meth:`VirtualCard.outgoing` — the answer of a case-4 command (SELECT returning an FCP,
+  GET DATA): always ``61 xx``, the data then comes with GET RESPONSE;
+* :meth:`VirtualCard.exact` — the answer of a case-2 command (READ BINARY): the data when Ne
+  fits, ``6C xx`` when Ne asks for more than there is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from bridge.bench import apdu
+from bridge.bench.apdu import Command, sw_bytes
+
+
+class VirtualCard(ABC):
+    #: Card type as the bridge names it (``vitale2``, ``cps3``...).
+    card_type: str = "unknown"
+
+    def __init__(self, atr: bytes) -> None:
+        self.atr = atr
+        self._pending = b""  # answer waiting for GET RESPONSE
+        self.powered = False
+
+    # --- power (vpcd control bytes) -----------------------------------------------------------
+    def power_on(self) -> None:
+        self.powered = True
+        self.reset()
+
+    def power_off(self) -> None:
+        self.powered = False
+
+    def reset(self) -> None:
+        """Back to the state after ATR: no selection, nothing pending."""
+        self._pending = b""
+        self.on_reset()
+
+    def on_reset(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    # --- APDUs ------------------------------------------------------------------------------------
+    def transmit(self, raw: bytes) -> bytes:
+        """One C-APDU in, one R-APDU out. Never raises: every input gets a status word."""
+        try:
+            cmd = Command.parse(raw)
+        except apdu.MalformedApdu:
+            self._pending = b""
+            return sw_bytes(apdu.SW_WRONG_LENGTH)
+        if cmd.ins == apdu.INS_GET_RESPONSE and cmd.cla in self.get_response_classes():
+            return self._get_response(cmd)
+        self._pending = b""  # T=0: GET RESPONSE must follow at once
+        try:
+            return self.process(cmd)
+        except Exception:  # noqa: BLE001 - a card never crashes the bench
+            return sw_bytes(0x6F00)
+
+    def get_response_classes(self) -> tuple[int, ...]:
+        return (0x00,)
+
+    @abstractmethod
+    def process(self, cmd: Command) -> bytes:
+        """Answer one command (GET RESPONSE excepted): data + SW as bytes."""
+
+    # --- T=0 helpers -----------------------------------------------------------------------------
+    def outgoing(self, data: bytes) -> bytes:
+        """A case-4 answer: ``61 xx`` now, the data with GET RESPONSE (xx = 00 means 256)."""
+        if not data:
+            return sw_bytes(apdu.SW_OK)
+        self._pending = data
+        return sw_bytes(apdu.SW_BYTES_REMAINING | (len(data) & 0xFF))
+
+    @staticmethod
+    def exact(cmd: Command, available: bytes) -> bytes:
+        """A case-2 answer: Ne bytes when there are enough, else ``6C <what there is>``.
+
+        A T=0 card cannot send fewer bytes than P3 announces, so it asks for the exact length.
+        """
+        if cmd.ne is None:
+            return sw_bytes(apdu.SW_WRONG_LENGTH)
+        if not available:
+            return sw_bytes(apdu.SW_WRONG_OFFSET)
+        if len(available) >= cmd.ne:
+            return available[: cmd.ne] + sw_bytes(apdu.SW_OK)
+        return sw_bytes(apdu.SW_EXACT_LENGTH | len(available))
+
+    def _get_response(self, cmd: Command) -> bytes:
+        if cmd.p1 or cmd.p2:
+            self._pending = b""
+            return sw_bytes(apdu.SW_WRONG_P1P2)
+        pending = self._pending
+        if not pending:
+            return sw_bytes(apdu.SW_CONDITIONS)
+        if cmd.ne is None:
+            return sw_bytes(apdu.SW_WRONG_LENGTH)
+        if cmd.ne > len(pending):
+            # Keep the answer: the reader resends GET RESPONSE with the exact length.
+            return sw_bytes(apdu.SW_EXACT_LENGTH | len(pending))
+        chunk, rest = pending[: cmd.ne], pending[cmd.ne :]
+        self._pending = rest
+        if rest:
+            return chunk + sw_bytes(apdu.SW_BYTES_REMAINING | (min(len(rest), 256) & 0xFF))
+        return chunk + sw_bytes(apdu.SW_OK)

@@ -1,0 +1,220 @@
+"""Run a private pcscd whose readers are vpcd slots with chosen names.
+
+Two traps are handled here (verified facts in the project's test-bench notes):
+
+* **Several named readers.** Two reader entries sharing one ``LIBPATH`` break (the vpcd driver
+  keeps one global slot table, the second entry overwrites the first), so each reader gets its
+  own copy of ``libifdvpcd.so``. Each entry has two vpcd slots; the bench uses slot 0
+  (``"<name> 00 00"``) and leaves slot 1 empty.
+* **A private socket.** pcscd 1.9 always creates ``/run/pcscd/pcscd.comm`` itself, but it also
+  accepts a listening socket passed the systemd way (fd 3, ``LISTEN_FDS=1``,
+  ``LISTEN_PID=<its pid>``). The bench binds its own socket in a private directory and hands it
+  over, so benches never collide with each other or with a system pcscd. Clients select it with
+  ``PCSCLITE_CSOCK_NAME``, which libpcsclite reads *once per process*, at the first PC/SC call.
+
+pcscd is stopped with SIGTERM, and the bench waits for the pid before it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bridge.bench.preflight import BenchUnavailable, pcscd_path, vpcd_library
+
+SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
+ENV_SOCKET = "PCSCLITE_CSOCK_NAME"
+
+# Runs between fork and exec of pcscd: optional parent-death signal, then the socket on fd 3.
+_LAUNCHER = r"""
+import ctypes, os, sys
+if sys.argv[1] == "1":
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+    except Exception:
+        pass
+fd = int(sys.argv[2])
+if fd >= 0:
+    os.dup2(fd, 3)
+    os.environ["LISTEN_FDS"] = "1"
+    os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ.pop("LISTEN_FDNAMES", None)
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
+def port_pair_free(port: int) -> bool:
+    """vpcd listens on all interfaces on ``port`` (slot 0) and ``port + 1`` (slot 1)."""
+    for p in (port, port + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", p))
+            except OSError:
+                return False
+    return True
+
+
+def pick_ports(count: int) -> list[int]:
+    chosen: list[int] = []
+    for _ in range(500):
+        port = random.randrange(20000, 32000, 16)
+        if port not in chosen and port_pair_free(port):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise BenchUnavailable("no free TCP port pair for the vpcd readers between 20000 and 32000")
+
+
+def system_socket_in_use() -> bool:
+    """True when a pcscd answers on the system socket."""
+    if not SYSTEM_SOCKET.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(str(SYSTEM_SOCKET))
+        except OSError:
+            return False
+    return True
+
+
+class PcscDaemon:
+    """One pcscd process with one vpcd reader per name.
+
+    *socket_path* ``None`` means the system socket (every PC/SC program on the machine sees the
+    readers; refused when another pcscd already serves it).
+    """
+
+    def __init__(
+        self,
+        runtime_dir: Path,
+        readers: list[str],
+        *,
+        socket_path: Path | None,
+        log_file: Path,
+        die_with_parent: bool = False,
+    ) -> None:
+        self.runtime_dir = runtime_dir
+        self.readers = list(readers)
+        self.socket_path = socket_path
+        self.log_file = log_file
+        self.die_with_parent = die_with_parent
+        self.ports: dict[str, int] = {}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a PC/SC client process needs in its environment to see these readers."""
+        return {ENV_SOCKET: str(self.socket_path)} if self.socket_path else {}
+
+    @property
+    def config_dir(self) -> Path:
+        return self.runtime_dir / "reader.conf.d"
+
+    def write_config(self) -> None:
+        library = vpcd_library()
+        if library is None:
+            raise BenchUnavailable("the vpcd reader driver is missing: apt-get install vsmartcard-vpcd")
+        self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        libs = self.runtime_dir / "drivers"
+        libs.mkdir(exist_ok=True, mode=0o700)
+        ports = pick_ports(len(self.readers))
+        entries = []
+        for index, (name, port) in enumerate(zip(self.readers, ports)):
+            copy = libs / f"libifdvpcd-{index}.so"
+            shutil.copyfile(library, copy)
+            self.ports[name] = port
+            entries.append(
+                f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:0x{port:X}\n'
+                f"LIBPATH      {copy}\nCHANNELID    0x{port:X}\n"
+            )
+        (self.config_dir / "vitale-bench").write_text("\n".join(entries), encoding="ascii")
+
+    def start(self, timeout: float = 5.0) -> None:
+        pcscd = pcscd_path()
+        if pcscd is None:
+            raise BenchUnavailable("pcscd is missing: apt-get install pcscd")
+        if self.socket_path is None and system_socket_in_use():
+            raise BenchUnavailable(
+                f"another pcscd already serves {SYSTEM_SOCKET}: stop it, or use a private socket"
+            )
+        self.write_config()
+        listener = None
+        if self.socket_path is not None:
+            self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(str(self.socket_path))
+            os.chmod(self.socket_path, 0o600)
+            listener.listen(64)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = listener.fileno() if listener else -1
+        args = [sys.executable, "-c", _LAUNCHER, "1" if self.die_with_parent else "0", str(fd),
+                pcscd, "--foreground", "--config", str(self.config_dir)]
+        with open(self.log_file, "ab") as log:
+            os.chmod(self.log_file, 0o600)
+            self.proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=[fd] if listener else [], start_new_session=True,
+            )
+        if listener is not None:
+            listener.close()  # pcscd holds its own copy
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Ready when every vpcd slot 0 listens (pcscd loaded the readers) and the socket exists."""
+        deadline = time.monotonic() + timeout
+        pending = set(self.ports.values())
+        while pending or (self.socket_path is None and not SYSTEM_SOCKET.exists()):
+            if self.proc is not None and self.proc.poll() is not None:
+                raise BenchUnavailable(f"pcscd exited with status {self.proc.returncode}: {self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise BenchUnavailable(f"pcscd did not load the vpcd readers within {timeout:.0f} s: {self.log_tail()}")
+            for port in list(pending):
+                # A bare connect would look like a card insertion to vpcd: probe with bind instead.
+                with socket.socket() as s:
+                    try:
+                        s.bind(("0.0.0.0", port))
+                    except OSError:
+                        pending.discard(port)
+            time.sleep(0.01)
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return " | ".join(text.strip().splitlines()[-lines:]) or "(empty log)"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """SIGTERM, wait for the pid (SIGKILL after *timeout*), remove the private socket."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        if self.socket_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()

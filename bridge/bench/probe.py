@@ -1,0 +1,87 @@
+"""Ask pcscd what it sees (through pyscard), so the bench can wait for readers and cards.
+
+pcscd polls vpcd for card presence every 400 ms: after a virtual card connects or disconnects,
+the bench waits until pcscd reports the new state, so tests never race the poll (and a swap is
+seen by applications as a removal followed by an insertion, never as nothing at all).
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class PcscProbe:
+    def __init__(self) -> None:
+        from smartcard import scard  # deferred: the bench module must import without pyscard
+
+        self.scard = scard
+
+    def _context(self):
+        s = self.scard
+        hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+        if hresult != s.SCARD_S_SUCCESS:
+            raise ConnectionError(f"PC/SC: {s.SCardGetErrorMessage(hresult)}")
+        return ctx
+
+    def readers(self) -> list[str]:
+        s = self.scard
+        try:
+            ctx = self._context()
+        except ConnectionError:
+            return []
+        try:
+            hresult, names = s.SCardListReaders(ctx, [])
+            return list(names) if hresult == s.SCARD_S_SUCCESS else []
+        finally:
+            s.SCardReleaseContext(ctx)
+
+    def wait_readers(self, prefixes: list[str], timeout: float) -> dict[str, str] | None:
+        """Map each reader name prefix to pcscd's slot-0 reader name, or None on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            names = self.readers()
+            found = {}
+            for prefix in prefixes:
+                match = next((n for n in names if n.startswith(prefix + " ") and n.endswith(" 00")), None)
+                if match:
+                    found[prefix] = match
+            if len(found) == len(prefixes):
+                return found
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+
+    def card_present(self, reader: str) -> bool:
+        return bool(self._state(reader, 0) & self.scard.SCARD_STATE_PRESENT)
+
+    def wait_card(self, reader: str, present: bool, timeout: float) -> bool:
+        """Block until pcscd reports the card in *reader* present (or absent). True on success."""
+        s = self.scard
+        deadline = time.monotonic() + timeout
+        ctx = self._context()
+        try:
+            state = s.SCARD_STATE_UNAWARE
+            while True:
+                remaining = max(0, int((deadline - time.monotonic()) * 1000))
+                hresult, states = s.SCardGetStatusChange(ctx, remaining, [(reader, state)])
+                if hresult == s.SCARD_E_TIMEOUT:
+                    return False
+                if hresult != s.SCARD_S_SUCCESS:
+                    raise ConnectionError(f"PC/SC: {s.SCardGetErrorMessage(hresult)}")
+                event = states[0][1]
+                if bool(event & s.SCARD_STATE_PRESENT) == present:
+                    return True
+                state = event & ~s.SCARD_STATE_CHANGED
+                if time.monotonic() > deadline:
+                    return False
+        finally:
+            s.SCardReleaseContext(ctx)
+
+    def _state(self, reader: str, timeout_ms: int) -> int:
+        s = self.scard
+        ctx = self._context()
+        try:
+            hresult, states = s.SCardGetStatusChange(ctx, timeout_ms, [(reader, s.SCARD_STATE_UNAWARE)])
+            return states[0][1] if hresult == s.SCARD_S_SUCCESS else 0
+        finally:
+            s.SCardReleaseContext(ctx)
