@@ -48,6 +48,12 @@ MAX_ERRORS = 20
 MAX_WARNINGS = 50
 
 REQUIRED = ("regime", "caisse", "centre", "libelle", "od", "code_centre_informatique")
+#: How each field is named to the user (the official column names).
+LABELS = {
+    "regime": "code régime", "caisse": "caisse gestionnaire", "centre": "centre gestionnaire",
+    "libelle": "libellé", "od": "organisme destinataire",
+    "code_centre_informatique": "code centre informatique",
+}
 OFFICIAL_6 = REQUIRED
 HISTORIC_14 = (
     "regime", "caisse", "centre", "libelle", "regime_name", "od", "code_centre_informatique",
@@ -345,7 +351,8 @@ class _Parser:
         if missing:
             raise _error(
                 self.name, number,
-                f"the header lacks the column(s) {', '.join(missing)} (found: {'; '.join(f.strip() for f in fields)})",
+                f"the header lacks the column(s) {', '.join(LABELS[m] for m in missing)} "
+                f"(found: {'; '.join(f.strip() for f in fields)})",
             )
         ignored = [f.strip() for f, m in zip(fields, mapped) if m is None]
         if ignored:
@@ -366,8 +373,7 @@ class _Parser:
             try:
                 codes[name] = normalize(name, values.get(name, ""))
             except InvalidOdCodeError as exc:
-                field = {"od": "organisme destinataire"}.get(name, name.replace("_", " "))
-                self.fail(number, f"{field} {values.get(name, '')!r}: {exc.reason} ({WIDTHS[name]} digits expected)")
+                self.fail(number, f"{LABELS[name]} {values.get(name, '')!r}: {exc.reason} ({WIDTHS[name]} digits expected)")
                 return None
         optional = {k: (values.get(k) or None) for k in HISTORIC_14 if k not in REQUIRED}
         return OdRow(libelle=values["libelle"], line=number, **codes, **optional)

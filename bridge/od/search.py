@@ -97,15 +97,17 @@ class SearchIndex:
             widths = list(WIDTHS.values())[: len(parts)]
             if any(len(p) > w for p, w in zip(parts, widths)):
                 return lambda entry: None
-            # Every part but the last is complete, so pad it; the last may be a prefix.
+            # Every part but the last is complete, so pad it; the last may be a prefix. With all
+            # three parts, the padded last one is also tried as the whole centre (601 = 0601).
             prefix = "".join(p.zfill(w) for p, w in zip(parts[:-1], widths)) + parts[-1]
+            whole = "".join(p.zfill(w) for p, w in zip(parts, widths)) if len(parts) == 3 else prefix
         else:
-            prefix = query
+            prefix = whole = query
         digits = query if len(parts) == 1 else None
 
         def match(entry: _Entry) -> tuple[int, str] | None:
             row = entry.row
-            if entry.key == prefix:
+            if entry.key == prefix or entry.key == whole:
                 return 100, "code"
             if digits is not None:
                 if len(digits) == 5 and row.code_postal == digits:
