@@ -136,7 +136,7 @@ def _registry_manifest(scope: str, browser: str, host_name: str) -> str | None:
         return None
 
 
-# --- PC/SC, readers and cards ---------------------------------------------------------------
+# --- PC/SC, readers and cards (fallback without the card API) ----------------------------
 
 
 def _card_type(atr: bytes) -> str:
@@ -148,8 +148,8 @@ def _card_type(atr: bytes) -> str:
         return "card"
 
 
-def check_pcsc() -> list[Check]:
-    """pcscd reachable, readers and cards seen (card types only, nothing read from the card)."""
+def check_pcsc_direct() -> list[Check]:
+    """Fallback when the card API is not in this build: ask pyscard directly (types only)."""
     try:
         from smartcard.System import readers
     except ImportError:
@@ -157,24 +157,29 @@ def check_pcsc() -> list[Check]:
     try:
         found = readers()
     except Exception as exc:  # noqa: BLE001 - pyscard raises several unrelated types
-        text = f"{type(exc).__name__}: {exc}"
-        if "EstablishContext" in type(exc).__name__ or "0x8010001D" in text.upper() or "NO_SERVICE" in text.upper():
-            return [
-                Check(
-                    "pcsc",
-                    FAIL,
-                    "the smart-card service is not reachable",
-                    "start it: 'sudo systemctl start pcscd' (Linux), the 'Smart Card' service (Windows)",
-                )
-            ]
+        text = f"{type(exc).__name__}: {exc}".upper()
+        if "ESTABLISHCONTEXT" in text or "0X8010001D" in text or "NO_SERVICE" in text:
+            return [_pcsc_down()]
         return [Check("pcsc", FAIL, f"listing readers failed ({type(exc).__name__})", "restart the smart-card service")]
     checks = [Check("pcsc", OK, "smart-card service reachable")]
     if not found:
-        checks.append(Check("readers", WARN, "no card reader connected", "plug in the reader (and its driver)"))
-        return checks
+        return [*checks, _no_reader()]
     for reader in found:
         checks.append(_reader_check(reader))
     return checks
+
+
+def _pcsc_down() -> Check:
+    return Check(
+        "pcsc",
+        FAIL,
+        "the smart-card service is not reachable",
+        "start it: 'sudo systemctl start pcscd' (Linux), the 'Smart Card' service (Windows)",
+    )
+
+
+def _no_reader() -> Check:
+    return Check("readers", WARN, "no card reader connected", "plug in the reader (and check its driver)")
 
 
 def _reader_check(reader: Any) -> Check:
@@ -186,8 +191,6 @@ def _reader_check(reader: Any) -> Check:
         kind = type(exc).__name__
         if "NoCard" in kind:
             return Check(name, OK, "no card inserted")
-        if "CardConnection" in kind and "sharing" in str(exc).lower():
-            return Check(name, WARN, "card in use by another program", "close the other program")
         return Check(name, WARN, f"card not readable ({kind})", "remove the card and insert it again")
     try:
         atr = bytes(connection.getATR())
@@ -199,10 +202,15 @@ def _reader_check(reader: Any) -> Check:
     return Check(name, OK, f"card present: {_card_type(atr)}")
 
 
-# --- the OD table (through the core) ------------------------------------------------------
+# --- through the core: readers and cards, the OD table ----------------------------------------
 
 
-def check_od(paths: Paths) -> list[Check]:
+def core_checks(paths: Paths) -> list[Check]:
+    """Ask the bridge's own methods, in-process, as a client would (``readers.list``, ``od.info``).
+
+    Going through the core means doctor sees what the host sees (same driver, same table
+    store), and tolerates a build where a service is missing.
+    """
     import asyncio
 
     from bridge.app import Bridge
@@ -210,35 +218,85 @@ def check_od(paths: Paths) -> list[Check]:
     from bridge.settings import Settings
 
     bridge = Bridge(Settings(paths=paths))
-    if "od.info" not in bridge.dispatcher.methods:
-        return [Check("od table", WARN, "this build has no TOD table service", "update vitale-bridge")]
+    methods = bridge.dispatcher.methods
 
-    async def info() -> dict[str, Any]:
+    async def call(method: str) -> dict[str, Any]:
         session = bridge.open_session(Peer(transport="inproc", authenticated_by="local"))
         try:
-            raw = await bridge.handle('{"jsonrpc":"2.0","id":1,"method":"od.info"}', session)
+            request = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method})
+            raw = await asyncio.wait_for(bridge.handle(request, session), 10)
         finally:
             await bridge.close_session(session)
         return json.loads(raw or "{}")
 
-    answer = asyncio.run(info())
+    async def run() -> list[Check]:
+        out: list[Check] = []
+        await asyncio.wait_for(bridge.start(), 10)
+        try:
+            if "readers.list" in methods:
+                out.extend(_readers_from(await call("readers.list")))
+            else:
+                out.extend(await asyncio.to_thread(check_pcsc_direct))
+            if "od.info" in methods:
+                out.extend(_od_from(await call("od.info")))
+            else:
+                out.append(Check("od table", WARN, "this build has no TOD table service", "update vitale-bridge"))
+        finally:
+            await bridge.stop()
+        return out
+
+    return asyncio.run(run())
+
+
+def _error_code(answer: dict[str, Any]) -> str:
+    error = answer.get("error") or {}
+    return str((error.get("data") or {}).get("code", error.get("code", "?")))
+
+
+def _readers_from(answer: dict[str, Any]) -> list[Check]:
     if "error" in answer:
-        code = (answer["error"].get("data") or {}).get("code", answer["error"].get("code"))
-        return [Check("od table", FAIL, f"od.info failed: {code}", "import the table again with 'vitale-bridge od import FILE'")]
-    result = answer.get("result", {})
+        code = _error_code(answer)
+        if code == "PCSC_UNAVAILABLE":
+            return [_pcsc_down()]
+        if code == "NO_READER":
+            return [Check("pcsc", OK, "smart-card service reachable"), _no_reader()]
+        return [Check("pcsc", FAIL, f"readers.list failed: {code}", "restart the smart-card service")]
+    result = answer.get("result") or {}
+    readers = result.get("readers") or []
+    checks = [Check("pcsc", OK, f"smart-card service reachable (driver {result.get('driver', '?')})")]
+    if not readers:
+        return [*checks, _no_reader()]
+    for r in readers:
+        name = f"reader {r.get('name', '?')}"
+        if r.get("cardPresent"):
+            checks.append(Check(name, OK, f"card present: {r.get('cardType') or 'unknown type'}"))
+        else:
+            checks.append(Check(name, OK, "no card inserted"))
+    return checks
+
+
+def _od_from(answer: dict[str, Any]) -> list[Check]:
+    if "error" in answer:
+        return [
+            Check("od table", FAIL, f"od.info failed: {_error_code(answer)}",
+                  "import the table again with 'vitale-bridge od import FILE'")
+        ]
+    result = answer.get("result") or {}
     source = result.get("source") or {}
-    kind = source.get("kind", "?")
-    summary = f"TOD {result.get('version', '?')} ({kind}, {result.get('rowCount', '?')} rows)"
+    summary = f"TOD {result.get('version', '?')} ({source.get('kind', '?')}, {result.get('rowCount', '?')} rows)"
     imported = source.get("importedAt")
-    if imported:
-        age = _age_days(imported)
-        if age is not None:
-            summary += f", imported {age} days ago"
-            if age > 120:
-                return [Check("od table", WARN, summary, "import the current TOD: 'vitale-bridge od import FILE'")]
+    age = _age_days(imported) if imported else None
+    if age is not None:
+        summary += f", imported {age} days ago"
+        if age > STALE_TABLE_DAYS:
+            return [Check("od table", WARN, summary, "import the current TOD: 'vitale-bridge od import FILE'")]
     if result.get("notice"):
         return [Check("od table", WARN, summary, str(result["notice"]))]
     return [Check("od table", OK, summary)]
+
+
+#: The TOD is republished a few times a year; older than this, suggest importing it again.
+STALE_TABLE_DAYS = 120
 
 
 def _age_days(iso: str) -> int | None:
@@ -334,8 +392,7 @@ def run_checks(paths: Paths, port: int) -> list[Check]:
     steps: list[tuple[str, Callable[[], list[Check]]]] = [
         ("host", check_host),
         ("manifests", check_manifests),
-        ("pcsc", check_pcsc),
-        ("od table", lambda: check_od(paths)),
+        ("cards and od table", lambda: core_checks(paths)),
         ("websocket", lambda: check_port(paths, port)),
         ("token file", lambda: check_token(paths)),
         ("extensions", lambda: check_origins(paths)),
