@@ -101,7 +101,7 @@ class CardService:
             self.snapshot = await asyncio.to_thread(self.driver.readers)
         except PcscUnavailableError:
             self.pcsc_available = False
-            log.warning("PC/SC is not available; waiting for it")
+            log.info("PC/SC is not available; waiting for it")
         self._watcher = asyncio.create_task(self._watch(), name="card-watcher")
 
     async def stop(self) -> None:

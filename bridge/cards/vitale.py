@@ -194,6 +194,8 @@ class VitaleSession:
     def _read_short_path(self) -> list[tuple[str, bytes]]:
         self._select_mf()
         identity = self._read_sfi(SFI_DATA)
+        if not _templates(identity):  # parsed now: a malformed file fails before more APDUs
+            raise FileNotFoundOnCard(0x6A82, INS_READ_BINARY)  # nothing there: try the directory
         try:
             self._select_aid(AID_VITALE)
         except UnsupportedCommandError:
@@ -203,8 +205,6 @@ class VitaleSession:
                 raise self._not_vitale() from exc
             raise
         nirs = self._read_sfi(SFI_DATA)
-        if not _templates(identity):
-            raise FileNotFoundOnCard(0x6A82, INS_READ_BINARY)  # nothing there: try the directory
         return [("MF/02", identity), ("VITALE/02", nirs)]
 
     def _not_vitale(self) -> UnsupportedCardError:

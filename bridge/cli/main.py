@@ -16,8 +16,10 @@ from bridge import PROTOCOL_VERSION, __version__
 
 COMMANDS = [
     "bridge.cli.serve",
+    "bridge.cli.cards",
     "bridge.cli.rpc",
     "bridge.cli.origins",
+    "bridge.cli.simulate",
     "bridge.cli.od",
     "bridge.cli.native",
     "bridge.cli.install",

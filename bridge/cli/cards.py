@@ -1,0 +1,174 @@
+"""``vitale-bridge readers``, ``read`` and ``watch``: the card layer from a terminal.
+
+Like ``ykman``, these run in this process against the card driver (pyscard by default), so
+they work without a running bridge; ``--driver simulator --profile NAME`` uses virtual cards.
+Tables print names as read from the card: this is the practitioner's own terminal, and
+nothing here goes to the logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bridge.cli.common import paths_from, print_json
+
+
+def _add_driver(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
+    p.add_argument(
+        "--profile", action="append", default=[], metavar="NAME_OR_FILE",
+        help="simulator: card profile to insert (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("readers", help="list card readers and the cards in them")
+    _add_driver(p)
+    p.set_defaults(func=run_readers)
+
+    p = sub.add_parser("read", help="read the carte Vitale (bénéficiaires, NIR, AMO, OD)")
+    _add_driver(p)
+    p.add_argument("--reader", help="reader name, or a unique part of it")
+    p.add_argument(
+        "--scope", choices=["auto", "clear", "full"], default="auto",
+        help="auto (default): full when a CPS is present; clear; full (needs a CPS)",
+    )
+    p.add_argument("--no-od", action="store_true", help="do not resolve the organisme destinataire")
+    p.set_defaults(func=run_read)
+
+    p = sub.add_parser("watch", help="print reader and card events as they happen (Ctrl-C to stop)")
+    _add_driver(p)
+    p.add_argument("--for", dest="duration", type=float, default=0.0, help="stop after this many seconds (0 = never)")
+    p.set_defaults(func=run_watch)
+
+
+def _bridge(args: argparse.Namespace) -> Any:
+    from bridge.app import Bridge
+    from bridge.settings import Settings
+
+    return Bridge(Settings(paths=paths_from(args), driver=args.driver, profiles=list(args.profile)))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def run_readers(args: argparse.Namespace) -> int:
+    from bridge.cards.atr import label
+
+    async def main() -> list[Any]:
+        async with _bridge(args) as bridge:
+            return await bridge.cards.readers()
+
+    readers = asyncio.run(main())
+    if args.json:
+        print_json([r.to_wire() for r in readers])
+        return 0
+    if not readers:
+        print("No card reader found. Plug in a reader (or use --driver simulator --profile famille).")
+        return 0
+    rows = [
+        [r.name, label(r.atr) if r.card_present else "(empty)", r.atr or "-"]
+        for r in readers
+    ]
+    print(_table(rows, ["Reader", "Card", "ATR"]))
+    return 0
+
+
+def format_read(result: Any) -> str:
+    """The human view of a VitaleRead: bénéficiaires, NIR, AMO, OD."""
+    from bridge.cards.nir import display
+
+    out = [f"Carte {result.card_type} in {result.reader}"]
+    if result.validity and (result.validity.raw_start or result.validity.raw_end):
+        out.append(f"Validity: from {result.validity.raw_start or '?'} to {result.validity.raw_end or '?'}")
+    rows = []
+    for i, b in enumerate(result.beneficiaries, 1):
+        date = b.date_naissance
+        shown = date.iso.isoformat() if date.iso else date.raw
+        if date.lunar:
+            shown += " (lunaire)"
+        if date.missing_century:
+            shown += " (sans siècle)"
+        qualite = b.amo.qualite_libelle or b.amo.qualite if b.amo else "-"
+        rows.append([str(i), b.nom, b.prenom, shown, str(b.rang_naissance), display(b.nir), qualite])
+    out += ["", _table(rows, ["#", "Nom", "Prénom", "Naissance", "Rang", "NIR", "Qualité"]), ""]
+    if result.amo:
+        a = result.amo
+        out.append(
+            f"AMO: régime {a.regime}, caisse {a.caisse}, centre {a.centre}"
+            + (f", code gestion {a.code_gestion}" if a.code_gestion else "")
+        )
+        for i, b in enumerate(result.beneficiaries, 1):
+            if b.amo and b.amo.droits:
+                periods = ", ".join(f"{d.raw_start or '?'}-{d.raw_end or '?'}" for d in b.amo.droits)
+                out.append(f"  droits #{i}: {periods}")
+    else:
+        out.append(f"AMO: not read. {result.availability.reason or ''}".rstrip())
+    od = result.organisme_destinataire
+    if od is not None:
+        out.append(f"OD: {od.od} (centre informatique {od.code_centre_informatique}) {od.libelle}, TOD {od.table_version}")
+    elif result.od_status == "not-found":
+        out.append("OD: not found in the TOD table for these codes (import the current table: vitale-bridge od import).")
+    elif result.od_status == "unavailable":
+        out.append("OD: no TOD table available.")
+    return "\n".join(out)
+
+
+def run_read(args: argparse.Namespace) -> int:
+    async def main() -> Any:
+        async with _bridge(args) as bridge:
+            return await bridge.cards.read_vitale(args.reader, args.scope, not args.no_od)
+
+    result = asyncio.run(main())
+    if args.json:
+        print_json(result.to_wire())
+    else:
+        print(format_read(result))
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    import time
+
+    from bridge.rpc import Peer
+
+    async def printer(message: dict[str, Any]) -> None:
+        params = message.get("params") or {}
+        if args.json:
+            print(json.dumps(message, ensure_ascii=False), flush=True)
+        else:
+            card = f" {params.get('cardType')}" if params.get("cardType") else ""
+            atr = f" ATR {params['atr']}" if params.get("atr") else ""
+            print(f"{time.strftime('%H:%M:%S')} {message['method']:<15} {params.get('reader')}{card}{atr}", flush=True)
+
+    async def main() -> None:
+        async with _bridge(args) as bridge:
+            for r in await bridge.cards.readers():
+                state = f"{r.card_type} ATR {r.atr}" if r.card_present else "empty"
+                if not args.json:
+                    print(f"{r.name}: {state}", flush=True)
+            session = bridge.open_session(Peer(transport="inproc", authenticated_by="local"), send=printer)
+            session.subscriptions.add("*")
+            if not args.json:
+                print("Watching (Ctrl-C to stop)...", file=sys.stderr, flush=True)
+            try:
+                if args.duration > 0:
+                    await asyncio.sleep(args.duration)
+                else:
+                    await asyncio.Event().wait()
+            finally:
+                await bridge.close_session(session)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
