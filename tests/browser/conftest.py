@@ -1,0 +1,204 @@
+"""Real browsers with the real extension: fixtures shared by the browser tests.
+
+- ``extension_build``: runs ``node extension/build.mjs`` once (dist/chrome and dist/firefox).
+- ``demo_server``: the demo EHR page on 127.0.0.1 (also reachable as http://localhost:PORT,
+  a *different origin*, which the refusal tests use).
+- ``native_host``: a launcher script and host manifest for ``python -m bridge native`` with
+  the simulator driver, written where Chromium (``<user-data-dir>/NativeMessagingHosts/``)
+  or Firefox (``$HOME/.mozilla/native-messaging-hosts/``) looks for them.
+- ``ws_host``: ``vitale-bridge serve`` with the simulator on a free port, and a ``control``
+  helper that inserts and removes simulated cards through its ``simulator.*`` methods.
+
+Screenshots go to ``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
+
+REPO = Path(__file__).resolve().parents[2]
+EXTENSION = REPO / "extension"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("VITALE_BRIDGE_CHROMIUM", "/usr/bin/chromium")
+FIREFOX = os.environ.get("VITALE_BRIDGE_FIREFOX", "/usr/bin/firefox-esr")
+PROFILES = ("famille", "cps3")
+
+
+def _require(path: str, what: str) -> None:
+    if not Path(path).exists() and not shutil.which(path):
+        message = f"{what} not found at {path}: apt-get install -y --no-install-recommends {what}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def extension_build() -> dict[str, Path]:
+    node = shutil.which("node")
+    if not node:
+        pytest.fail("node (>= 20) is needed to build the extension: apt-get install -y nodejs", pytrace=False)
+    subprocess.run([node, str(EXTENSION / "build.mjs")], check=True, cwd=EXTENSION, capture_output=True)
+    return {"chrome": EXTENSION / "dist" / "chrome", "firefox": EXTENSION / "dist" / "firefox"}
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    from bridge.demo.server import start_demo_server
+
+    server = start_demo_server(0)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def write_native_host(manifest_dir: Path, home: Path, *, firefox: bool = False, profiles=PROFILES) -> Path:
+    """A launcher that runs the simulator-backed native host, and its manifest in *manifest_dir*."""
+    manifest_dir.mkdir(parents=True, exist_ok=True)
+    launcher = manifest_dir / "vitale-bridge-host.sh"
+    profile_args = " ".join(f"--profile {p}" for p in profiles)
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f"export VITALE_BRIDGE_HOME='{home}'\n"
+        f"cd '{REPO}'\n"
+        f"exec '{sys.executable}' -m bridge native --driver simulator {profile_args} \"$@\"\n",
+        encoding="utf-8",
+    )
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    manifest = {
+        "name": NATIVE_HOST_NAME,
+        "description": "vitale-bridge (test, simulated cards)",
+        "path": str(launcher),
+        "type": "stdio",
+    }
+    if firefox:
+        manifest["allowed_extensions"] = [FIREFOX_ADDON_ID]
+    else:
+        manifest["allowed_origins"] = [f"chrome-extension://{CHROME_EXTENSION_ID}/"]
+    (manifest_dir / f"{NATIVE_HOST_NAME}.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return launcher
+
+
+class WsHost:
+    """``vitale-bridge serve --driver simulator`` in a subprocess, and its card controls."""
+
+    def __init__(self, home: Path, port: int, profiles=PROFILES) -> None:
+        self.home, self.port = home, port
+        self.env = {**os.environ, "VITALE_BRIDGE_HOME": str(home)}
+        args = [sys.executable, "-m", "bridge", "serve", "--driver", "simulator", "--port", str(port), "--no-ipv6"]
+        for p in profiles:
+            args += ["--profile", p]
+        self.proc = subprocess.Popen(args, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"vitale-bridge serve exited: {self.proc.stderr.read().decode()[-2000:]}")
+                time.sleep(0.05)
+        raise RuntimeError("vitale-bridge serve did not start listening")
+
+    def rpc(self, method: str, params: dict | None = None):
+        args = [sys.executable, "-m", "bridge", "rpc", "--port", str(self.port), method]
+        if params is not None:
+            args.append(json.dumps(params))
+        out = subprocess.run(args, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=20)
+        if out.returncode != 0:
+            raise RuntimeError(f"{method} failed: {out.stderr}")
+        return json.loads(out.stdout) if out.stdout.strip() else None
+
+    def remove(self, reader: str = "Simulated Vitale Reader"):
+        return self.rpc("simulator.remove", {"reader": reader})
+
+    def insert(self, profile: str, reader: str | None = None):
+        params = {"profile": profile}
+        if reader:
+            params["reader"] = reader
+        return self.rpc("simulator.insert", params)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# --- Chromium ---------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    _require(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+def launch_chromium(playwright, user_data_dir: Path, extension: Path, *extra: str):
+    """Debian's Chromium, new headless mode, with our unpacked extension; returns (context, id)."""
+    ctx = playwright.chromium.launch_persistent_context(
+        str(user_data_dir),
+        executable_path=CHROMIUM,
+        headless=True,
+        ignore_default_args=["--disable-extensions"],
+        args=[*CHROMIUM_ARGS, f"--disable-extensions-except={extension}", f"--load-extension={extension}", *extra],
+    )
+    sw = ctx.service_workers[0] if ctx.service_workers else ctx.wait_for_event("serviceworker", timeout=10000)
+    extension_id = sw.url.split("/")[2]
+    return ctx, extension_id
+
+
+def open_with_consent(ctx, page, url: str, decision: str | None):
+    """Open *url* in *page*; answer the consent window with *decision* ('always', 'once',
+    'refuse'), or return it unanswered when decision is None. Returns the consent page."""
+    with ctx.expect_page(timeout=10000) as info:
+        page.goto(url)
+    consent = info.value
+    consent.wait_for_selector("body[data-ready=true]")
+    if decision is not None:
+        consent.click(f"[data-testid=consent-{decision}]")
+    return consent
+
+
+RECORD_MESSAGES = """
+window.__vbSeen = [];
+window.addEventListener('message', (e) => { try { window.__vbSeen.push(JSON.stringify(e.data)); } catch (_) {} });
+"""

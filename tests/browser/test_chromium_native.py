@@ -1,0 +1,203 @@
+"""Chromium + the unpacked extension + the native messaging host (simulator driver).
+
+One browser for the module; tests run in file order and build on each other (consent given in
+one is revoked in a later one). The host is started by Chromium itself from the manifest in
+the test's user-data-dir, as it would be on a practitioner's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bridge.identity import CHROME_EXTENSION_ID
+from tests.browser.conftest import RECORD_MESSAGES, launch_chromium, open_with_consent, write_native_host
+
+pytestmark = pytest.mark.browser
+
+# Personal data of the "famille" profile that must never reach a refused page.
+SECRETS = ("EXEMPLE", "1780369123456", "PIERRE", "19780315")
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, extension_build, tmp_path_factory):
+    udd = tmp_path_factory.mktemp("chromium-native")
+    write_native_host(udd / "NativeMessagingHosts", tmp_path_factory.mktemp("host-home"))
+    ctx, ext_id = launch_chromium(
+        playwright, udd, extension_build["chrome"], "--host-resolver-rules=MAP ehr.test 127.0.0.1"
+    )
+    try:
+        yield ctx, ext_id
+    finally:
+        ctx.close()
+
+
+def test_extension_id_is_the_fixed_one(browser):
+    _, ext_id = browser
+    assert ext_id == CHROME_EXTENSION_ID
+
+
+def test_demo_reads_the_card_after_consent(browser, demo_server, artifacts):
+    ctx, _ = browser
+    page = ctx.new_page()
+    consent = open_with_consent(ctx, page, demo_server.url, None)
+    origin = demo_server.url.rstrip("/")
+    assert consent.text_content("[data-testid=consent-origin]") == origin
+    consent.screenshot(path=str(artifacts / "consent-chromium.png"))
+    consent.click("[data-testid=consent-always]")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.get_attribute("[data-testid=bridge-status]", "data-state") == "ready"
+
+    page.click("[data-testid=read]")
+    page.wait_for_selector("body[data-read=done]")
+    assert page.input_value("[data-testid=nom]") == "EXEMPLE"
+    assert page.input_value("[data-testid=prenom]") == "PIERRE"
+    assert page.input_value("[data-testid=dateNaissance]") == "15/03/1978"
+    assert page.input_value("[data-testid=nir]") == "1780369123456"
+    assert page.input_value("[data-testid=cle]") == "61"
+    # CPS present: AMO read, OD resolved from the embedded TOD table.
+    assert page.input_value("[data-testid=regime]") == "01"
+    assert re.search(r"OD \d{3}", page.text_content("[data-testid=od]"))
+    radios = page.locator("[data-testid=beneficiary]")
+    assert radios.count() == 4
+
+    radios.nth(3).check()  # the second twin: rang de naissance 2
+    assert page.input_value("[data-testid=prenom]") == "EMMA"
+    assert page.input_value("[data-testid=rang]") == "2"
+    page.screenshot(path=str(artifacts / "demo-chromium.png"), full_page=True)
+    page.close()
+
+
+def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
+    ctx, ext_id = browser
+    popup = ctx.new_page()
+    popup.set_viewport_size({"width": 400, "height": 700})
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    popup.wait_for_selector("body[data-ready=true]")
+    status = popup.text_content("[data-testid=status]")
+    assert "Connecté à vitale-bridge" in status and "messagerie native" in status
+    readers = popup.locator("[data-testid=reader]").all_text_contents()
+    assert any("Carte Vitale" in r for r in readers) and any("Carte CPS" in r for r in readers)
+    assert "Présente" in popup.text_content("[data-testid=cps]")
+
+    popup.click("[data-testid=read]")
+    popup.wait_for_selector("[data-testid=vitale-result]")
+    assert popup.locator("[data-testid=beneficiary]").count() == 4
+    assert "EXEMPLE PIERRE" in popup.text_content("[data-testid=vitale-result]")
+    assert popup.locator("[data-testid=amo]").is_visible()
+    assert popup.locator("[data-testid=od]").is_visible()
+    popup.screenshot(path=str(artifacts / "popup-chromium.png"), full_page=True)
+    popup.close()
+
+
+def test_popup_in_english_when_chosen(browser, artifacts):
+    ctx, ext_id = browser
+    options = ctx.new_page()
+    options.goto(f"chrome-extension://{ext_id}/src/options/options.html")
+    options.wait_for_selector("body[data-ready=true]")
+    options.select_option("[data-testid=language]", "en")
+    options.click("[data-testid=save]")
+    options.wait_for_selector("text=Allowed sites")
+    popup = ctx.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    popup.wait_for_selector("body[data-ready=true]")
+    assert popup.text_content("[data-testid=read]") == "Read the carte Vitale"
+    popup.wait_for_selector("text=Connected to vitale-bridge")
+    popup.screenshot(path=str(artifacts / "popup-chromium-en.png"))
+    options.select_option("[data-testid=language]", "fr")
+    options.click("[data-testid=save]")
+    options.wait_for_selector("text=Sites autorisés")
+    popup.close()
+    options.close()
+
+
+def test_refused_origin_receives_no_data(browser, demo_server):
+    ctx, _ = browser
+    page = ctx.new_page()
+    page.add_init_script(RECORD_MESSAGES)
+    other = f"http://localhost:{demo_server.port}/"  # same server, another origin
+    consent = open_with_consent(ctx, page, other, None)
+    assert consent.text_content("[data-testid=consent-origin]") == other.rstrip("/")
+    consent.click("[data-testid=consent-refuse]")
+    page.wait_for_selector("body[data-ready=error]")
+    assert page.get_attribute("[data-testid=error]", "data-code") == "ORIGIN_REFUSED"
+
+    # The page tries anyway, by hand: refused again, and without a new prompt.
+    pages_before = len(ctx.pages)
+    answer = page.evaluate(
+        """() => new Promise((resolve) => {
+            const id = 'manual-1';
+            window.addEventListener('message', (e) => {
+                if (e.data && e.data.kind === 'response' && e.data.id === id) resolve(e.data);
+            });
+            window.postMessage({channel: 'vitale-bridge', kind: 'request', id, action: 'readVitale', params: {}}, location.origin);
+        })"""
+    )
+    assert answer["error"]["code"] == "ORIGIN_REFUSED"
+    assert len(ctx.pages) == pages_before
+    seen = "\n".join(page.evaluate("window.__vbSeen"))
+    for secret in SECRETS:
+        assert secret not in seen
+    page.close()
+
+
+def test_messages_from_another_window_are_ignored(browser, demo_server):
+    """A frame (even same-origin) posting to the top window gets no answer: source must be the window."""
+    ctx, _ = browser
+    page = ctx.new_page()
+    page.goto(demo_server.url)  # allowed "always" earlier
+    page.wait_for_selector("body[data-ready=true]")
+    page.evaluate(
+        """() => {
+            window.__answered = false;
+            window.addEventListener('message', (e) => {
+                if (e.data && e.data.kind === 'response' && e.data.id === 'from-frame') window.__answered = true;
+            });
+            document.body.append(document.createElement('iframe'));
+        }"""
+    )
+    frame = page.frames[1]
+    frame.evaluate(
+        "parent.postMessage({channel: 'vitale-bridge', kind: 'request', id: 'from-frame', action: 'readVitale', params: {}}, '*')"
+    )
+    page.wait_for_timeout(1500)
+    got = page.evaluate("window.__answered")
+    assert got is False
+    page.close()
+
+
+def test_insecure_page_is_not_served(browser, demo_server):
+    ctx, _ = browser
+    page = ctx.new_page()
+    pages_before = len(ctx.pages)
+    page.goto(f"http://ehr.test:{demo_server.port}/")
+    page.wait_for_selector("body[data-ready=error]")
+    assert page.get_attribute("[data-testid=error]", "data-code") == "INSECURE_CONTEXT"
+    assert len(ctx.pages) == pages_before  # no consent prompt for such a page
+    page.close()
+
+
+def test_options_list_and_revoke_origins(browser, demo_server, artifacts):
+    ctx, ext_id = browser
+    options = ctx.new_page()
+    options.goto(f"chrome-extension://{ext_id}/src/options/options.html")
+    options.wait_for_selector("body[data-ready=true]")
+    origin = demo_server.url.rstrip("/")
+    assert options.locator("[data-testid=origin]").all_text_contents() == [f"{origin}Retirer"]
+    # Chrome-family: the extension's fixed id is accepted by the WebSocket, no command needed.
+    assert options.locator("[data-testid=ws-command]").is_hidden()
+    options.screenshot(path=str(artifacts / "options-chromium.png"), full_page=True)
+    options.click("[data-testid=revoke]")
+    options.wait_for_selector("[data-testid=origin]", state="detached")
+    stored = json.loads(options.evaluate("chrome.storage.local.get('allowedOrigins').then(JSON.stringify)"))
+    assert stored.get("allowedOrigins") == []
+
+    # Revoked: the demo is asked about again.
+    page = ctx.new_page()
+    consent = open_with_consent(ctx, page, demo_server.url, "refuse")
+    page.wait_for_selector("body[data-ready=error]")
+    assert consent.is_closed()
+    page.close()
+    options.close()
