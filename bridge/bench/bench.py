@@ -125,6 +125,8 @@ class Bench:
             if not r.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"reader name {r!r}: use letters, digits, '-' or '_'")
         self.paths = Paths.resolve(home)
+        #: The home given (None: VITALE_BRIDGE_HOME or the platform folders), for ``--home``.
+        self.home = Path(home) if home is not None else None
         self.reader_names = list(readers)
         self.socket_mode: SocketMode = socket
         self.control_enabled = control
