@@ -202,3 +202,26 @@ RECORD_MESSAGES = """
 window.__vbSeen = [];
 window.addEventListener('message', (e) => { try { window.__vbSeen.push(JSON.stringify(e.data)); } catch (_) {} });
 """
+
+
+@pytest.fixture(scope="module")
+def ws_host(tmp_path_factory):
+    host = WsHost(tmp_path_factory.mktemp("ws-host-home"), free_port())
+    try:
+        yield host
+    finally:
+        host.close()
+
+
+def set_extension_settings(ctx, extension_id: str, *, port: int | None = None, transport: str | None = None) -> None:
+    """Change the extension's settings through its options page, as a user would."""
+    options = ctx.new_page()
+    options.goto(f"chrome-extension://{extension_id}/src/options/options.html")
+    options.wait_for_selector("body[data-ready=true]")
+    if port is not None:
+        options.fill("[data-testid=port]", str(port))
+    if transport is not None:
+        options.check(f"input[name=transport][value={transport}]")
+    options.click("[data-testid=save]")
+    options.wait_for_selector("#saved:not([hidden])")
+    options.close()
