@@ -53,6 +53,9 @@ class ProtectedVitaleData:
     code_gestion: str | None
     #: Per bénéficiaire, in card order.
     beneficiaries: tuple[ProtectedBeneficiary, ...]
+    #: Group 101 of the licensed API also gives the card's serial number and end of validity.
+    serial_number: str | None = None
+    validity_end: str | None = None
 
 
 @runtime_checkable

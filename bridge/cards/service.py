@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bridge.cards import atr as atr_table
+from bridge.cards import dates
 from bridge.cards.connection import Driver, ProtectedDataReader, ReaderState, Snapshot
 from bridge.cards.cps import CpsSession
 from bridge.cards.models import (
@@ -28,6 +29,7 @@ from bridge.cards.models import (
     CardEvent,
     CpsStatus,
     Reader,
+    Validity,
     VitaleRead,
 )
 from bridge.cards.vitale import VitaleClearData, VitaleSession, amo_from_protected
@@ -273,9 +275,16 @@ class CardService:
         clear = outcome.clear
         beneficiaries = clear.beneficiaries
         amo = None
+        validity, serial_number = clear.validity, None
         if effective == "full" and outcome.protected is not None:
             amo, beneficiaries = amo_from_protected(outcome.protected, beneficiaries)
             availability = Availability(scope="full", identity=True, amo=True)
+            serial_number = outcome.protected.serial_number
+            if outcome.protected.validity_end:
+                raw_end = outcome.protected.validity_end
+                validity = (validity or Validity()).model_copy(
+                    update={"raw_end": raw_end, "end": dates.calendar_date(raw_end)}
+                )
         elif effective == "full":
             availability = Availability(
                 scope="full", identity=True, amo=False, reason=REASON_PROTECTED, reason_code="PROTECTED_BY_CARD"
@@ -296,7 +305,8 @@ class CardService:
             reader=state.name,
             card_type=clear.card_type,
             atr=outcome.atr.hex().upper(),
-            validity=clear.validity,
+            serial_number=serial_number,
+            validity=validity,
             beneficiaries=beneficiaries,
             amo=amo,
             availability=availability,

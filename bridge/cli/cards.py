@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 from typing import Any
 
 from bridge.cli.common import paths_from, print_json
@@ -85,8 +86,12 @@ def format_read(result: Any) -> str:
     from bridge.cards.nir import display
 
     out = [f"Carte {result.card_type} in {result.reader}"]
-    if result.validity and (result.validity.raw_start or result.validity.raw_end):
-        out.append(f"Validity: from {result.validity.raw_start or '?'} to {result.validity.raw_end or '?'}")
+    if result.serial_number:
+        out.append(f"Serial number: {result.serial_number}")
+    v = result.validity
+    if v and (v.raw_start or v.raw_end):
+        expired = " (EXPIRED)" if v.end and v.end < dt.date.today() else ""
+        out.append(f"Validity: from {v.raw_start or '?'} to {v.raw_end or '?'}{expired}")
     rows = []
     for i, b in enumerate(result.beneficiaries, 1):
         date = b.date_naissance

@@ -151,6 +151,8 @@ class SimulatedVitale2(SimulatedCard):
                 )
                 for b in p.beneficiaries
             ),
+            serial_number=p.serial_number,
+            validity_end=p.validity_end,
         )
 
 

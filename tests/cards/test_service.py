@@ -1,0 +1,199 @@
+"""CardService on the simulator driver: the CPx rule, OD resolution, events, removal, serialisation."""
+
+import asyncio
+
+import pytest
+
+from bridge.errors import (
+    CardRemovedError,
+    CpsRequiredError,
+    NoCardError,
+    NoReaderError,
+    ReaderNotFoundError,
+    UnsupportedCardError,
+)
+
+from .conftest import Recorder, profile
+
+
+async def settle(bridge, condition, timeout=2.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.01)
+
+
+async def test_no_reader_then_no_card(bridge):
+    with pytest.raises(NoReaderError):
+        await bridge.cards.read_vitale()
+    bridge.cards.driver.add_reader("Empty Reader")
+    with pytest.raises(NoCardError):
+        await bridge.cards.read_vitale()
+    assert (await bridge.cards.cps_status()).present is False
+
+
+async def test_readers_list(bridge):
+    sim = bridge.cards.driver
+    sim.insert(profile("famille4"))
+    sim.insert(profile("cps3"))
+    readers = await bridge.cards.readers()
+    assert [(r.name, r.card_type) for r in readers] == [
+        ("Simulated CPS Reader", "cps3"),
+        ("Simulated Vitale Reader", "vitale2"),
+    ]
+    assert readers[1].atr == "3B751300004509EA9000"
+
+
+async def test_clear_read_without_cps(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    result = await bridge.cards.read_vitale()
+    assert result.availability.scope == "clear"
+    assert result.availability.reason_code == "CPS_ABSENT"
+    assert result.amo is None and all(b.amo is None for b in result.beneficiaries)
+    assert result.od_status == "no-amo"
+    assert len(result.beneficiaries) == 4
+
+
+async def test_full_scope_without_cps_is_refused(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    with pytest.raises(CpsRequiredError) as info:
+        await bridge.cards.read_vitale(scope="full")
+    assert info.value.code == "CPS_REQUIRED"
+
+
+async def test_full_read_with_cps_resolves_the_od(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    bridge.cards.driver.insert(profile("cps3"))
+    result = await bridge.cards.read_vitale()  # auto -> full because a CPS is present
+    assert result.availability.scope == "full" and result.availability.amo
+    assert (result.amo.regime, result.amo.caisse, result.amo.centre, result.amo.code_gestion) == ("01", "751", "0601", "10")
+    quals = [(b.amo.qualite, b.amo.qualite_libelle, b.rang_naissance) for b in result.beneficiaries]
+    assert quals == [("0", "assuré", 1), ("2", "conjoint", 1), ("6", "enfant", 1), ("6", "enfant", 2)]
+    droits = result.beneficiaries[0].amo.droits[0]
+    assert (droits.raw_start, droits.raw_end, droits.end.isoformat()) == ("20240101", "20261231", "2026-12-31")
+    assert result.od_status == "resolved"
+    assert result.organisme_destinataire.od and result.organisme_destinataire.caisse == "751"
+    wire = result.to_wire()
+    assert wire["organismeDestinataire"]["codeCentreInformatique"]
+    assert wire["availability"] == {"scope": "full", "identity": True, "amo": True, "reason": None, "reasonCode": None}
+
+
+async def test_explicit_clear_with_cps(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    bridge.cards.driver.insert(profile("cps3"))
+    result = await bridge.cards.read_vitale(scope="clear")
+    assert result.availability.reason_code == "NOT_REQUESTED" and result.amo is None
+
+
+async def test_od_not_found_does_not_fail_the_read(bridge):
+    bridge.cards.driver.insert(profile("unknownod"))
+    bridge.cards.driver.insert(profile("cps3"))
+    result = await bridge.cards.read_vitale(scope="full")
+    assert result.amo.caisse == "000"
+    assert result.od_status == "not-found" and result.organisme_destinataire is None
+
+
+async def test_resolve_od_false(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    bridge.cards.driver.insert(profile("cps3"))
+    result = await bridge.cards.read_vitale(resolve_od=False)
+    assert result.amo is not None and result.od_status == "not-requested"
+
+
+async def test_without_an_od_store(bridge, monkeypatch):
+    monkeypatch.delattr(bridge, "od", raising=False)
+    bridge.cards.driver.insert(profile("famille4"))
+    bridge.cards.driver.insert(profile("cps3"))
+    result = await bridge.cards.read_vitale()
+    assert result.amo is not None and result.od_status == "unavailable"
+
+
+async def test_vitale1_is_unsupported(bridge):
+    bridge.cards.driver.insert(profile("vitale1"))
+    [reader] = await bridge.cards.readers()
+    assert reader.card_type == "vitale1"
+    with pytest.raises(UnsupportedCardError) as info:
+        await bridge.cards.read_vitale()
+    assert info.value.details["cardType"] == "vitale1"
+
+
+async def test_reader_by_part_of_its_name(bridge):
+    bridge.cards.driver.insert(profile("famille4"))
+    bridge.cards.driver.insert(profile("seul"))
+    assert (await bridge.cards.read_vitale(reader="vitale reader 2")).beneficiaries[0].nom == "DURAND"
+    with pytest.raises(ReaderNotFoundError):  # matches both Vitale readers
+        await bridge.cards.read_vitale(reader="Vitale")
+    with pytest.raises(ReaderNotFoundError):
+        await bridge.cards.read_vitale(reader="nope")
+
+
+async def test_cps_status(bridge):
+    bridge.cards.driver.insert(profile("cps3"))
+    status = await bridge.cards.cps_status()
+    assert status.present and status.card_type == "cps3"
+    assert status.card_number == "80250000011234567890"
+    assert (status.pin_tries_max, status.pin_tries_remaining) == (3, 2)
+
+
+async def test_removed_mid_read_gives_card_removed_and_no_result(bridge):
+    sim = bridge.cards.driver
+    reader = sim.insert(profile("famille4"))
+    sim.card(reader).remove_after = 3  # pulled out after the third APDU
+    with pytest.raises(CardRemovedError):
+        await bridge.cards.read_vitale()
+    assert sim.card(reader) is None
+    with pytest.raises(NoCardError):
+        await bridge.cards.read_vitale()
+
+
+async def test_reads_of_one_reader_never_interleave(bridge):
+    sim = bridge.cards.driver
+    reader = sim.insert(profile("famille4"))
+    card = sim.card(reader)
+    log = []
+    original = card.process
+
+    def recording(apdu):
+        log.append(apdu.hex())
+        return original(apdu)
+
+    card.process = recording
+    await bridge.cards.read_vitale()
+    single = list(log)
+    log.clear()
+    results = await asyncio.gather(*(bridge.cards.read_vitale() for _ in range(3)))
+    assert log == single * 3
+    assert all(r == results[0] for r in results)
+
+
+async def test_events(bridge):
+    recorder = Recorder(bridge)
+    sim = bridge.cards.driver
+    sim.insert(profile("famille4"))
+    await settle(bridge, lambda: ("card.inserted", "vitale2") in recorder.events())
+    sim.insert(profile("cps3"))
+    await settle(bridge, lambda: ("card.inserted", "cps3") in recorder.events())
+    sim.remove("Simulated Vitale Reader")
+    await settle(bridge, lambda: ("card.removed", "vitale2") in recorder.events())
+    sim.insert(profile("seul"), reader="Simulated Vitale Reader")
+    sim.remove_reader("Simulated CPS Reader")
+    await settle(bridge, lambda: ("reader.removed", None) in recorder.events())
+    methods = [m for m, _ in recorder.events()]
+    assert methods.count("reader.added") == 2
+    # A reader going away with its card reports the card removed first.
+    cps_reader = [m["method"] for m in recorder.messages if m["params"]["reader"] == "Simulated CPS Reader"]
+    assert cps_reader == ["reader.added", "card.inserted", "card.removed", "reader.removed"]
+    params = recorder.messages[0]["params"]
+    assert set(params) == {"reader", "cardType", "atr"}
+
+
+async def test_swap_between_two_looks_is_seen(bridge):
+    """The same card type pulled out and another put in: removed + inserted, not silence."""
+    recorder = Recorder(bridge)
+    sim = bridge.cards.driver
+    reader = sim.insert(profile("famille4"))
+    await settle(bridge, lambda: recorder.events().count(("card.inserted", "vitale2")) == 1)
+    sim.insert(profile("seul"), reader=reader)  # same ATR, new generation
+    await settle(bridge, lambda: recorder.events().count(("card.inserted", "vitale2")) == 2)
+    assert ("card.removed", "vitale2") in recorder.events()
