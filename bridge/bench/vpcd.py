@@ -41,11 +41,12 @@ def quickack(sock: socket.socket) -> None:
             pass
 
 
-def recv_exact(sock: socket.socket, n: int) -> bytes:
+def recv_exact(sock: socket.socket, n: int, rearm: bool = True) -> bytes:
     buf = bytearray()
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
-        quickack(sock)
+        if rearm:
+            quickack(sock)
         if not chunk:
             raise EOFError
         buf += chunk
@@ -55,8 +56,10 @@ def recv_exact(sock: socket.socket, n: int) -> bytes:
 class VpcdLink:
     """One card inserted in one vpcd slot, served by a daemon thread until :meth:`close`."""
 
-    def __init__(self, card: VirtualCard, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, card: VirtualCard, port: int, host: str = "127.0.0.1", *, tuned: bool = True) -> None:
         self.card = card
+        #: False only to show the latency trap (benchmarks/bench_apdu.py): no NODELAY/QUICKACK.
+        self.tuned = tuned
         self.port = port
         self.host = host
         self._sock: socket.socket | None = None
@@ -74,7 +77,8 @@ class VpcdLink:
                     raise ConnectionError(f"vpcd is not listening on {self.host}:{self.port}") from None
                 time.sleep(0.02)
         sock.settimeout(None)
-        tune(sock)
+        if self.tuned:
+            tune(sock)
         self._sock = sock
         self._thread = threading.Thread(target=self._serve, name=f"vpcd-card-{self.port}", daemon=True)
         self._thread.start()
@@ -102,8 +106,8 @@ class VpcdLink:
             return
         try:
             while True:
-                (length,) = struct.unpack(">H", recv_exact(sock, 2))
-                payload = recv_exact(sock, length)
+                (length,) = struct.unpack(">H", recv_exact(sock, 2, self.tuned))
+                payload = recv_exact(sock, length, self.tuned)
                 reply = self._answer(payload)
                 if reply is not None:
                     sock.sendall(struct.pack(">H", len(reply)) + reply)
