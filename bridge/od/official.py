@@ -84,6 +84,7 @@ for _field, _names in {
         HEADER_NAMES[_name] = _field
 
 _LINE_END = re.compile(r"\r\n|\n|\r")
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if any(0x80 <= b <= 0x9F for b in data):
+    if _C1_BYTES.search(data):
         try:
             return data.decode("cp1252"), "windows-1252"
         except UnicodeDecodeError:
@@ -223,6 +224,9 @@ class _Parser:
         """Fields of one line, and whether they were quoted."""
         if '"' not in line:
             return line.split(";"), False
+        # Every field quoted, no quote inside a field: the common case, without the csv module.
+        if line[0] == '"' and line[-1] == '"' and line.count('"') == 2 * (line.count('";"') + 1):
+            return line[1:-1].split('";"'), True
         reader = csv.reader([line], delimiter=";", quotechar='"', strict=True)
         return next(reader), True
 
@@ -241,6 +245,7 @@ class _Parser:
         version: str | None = None
         version_line: int | None = None
         regime_name_votes: dict[str, Counter[str]] = {}
+        index: _Index | None = None
 
         for number, line in enumerate(lines, start=1):
             if not line.strip() or not line.strip(' ;"\t'):
@@ -264,15 +269,17 @@ class _Parser:
             if len(fields) != len(columns):
                 self.fail(number, f"{len(fields)} fields where the header has {len(columns)}")
                 continue
-            values = {c: v.strip() for c, v in zip(columns, fields) if c is not None}
-            if fold(values.get("libelle", "")).startswith("version de la table"):
+            if index is None:
+                index = self.index(columns)
+            libelle = fields[index.libelle].strip()
+            if "ersion" in libelle.lower() and fold(libelle).startswith("version de la table"):
                 if version is not None:
                     self.fail(number, f"a second 'Version de la table' row (the first is on line {version_line})")
                     continue
-                version = self.read_version(values, number)
+                version = self.read_version(fields, index, number)
                 version_line = number
                 continue
-            row = self.read_row(values, number)
+            row = self.read_row(fields, index, libelle, number)
             if row is None:
                 continue
             seen = by_key.get(row.key)
@@ -359,21 +366,43 @@ class _Parser:
             self.warn(f"columns not used by the bridge were ignored: {', '.join(ignored)}")
         return mapped, True
 
-    def read_version(self, values: dict[str, str], number: int) -> str | None:
+    @staticmethod
+    def index(columns: list[str | None]) -> _Index:
+        at = {c: i for i, c in enumerate(columns) if c is not None}
+        return _Index(
+            libelle=at["libelle"],
+            codes=[(name, at[name], width) for name, width in WIDTHS.items()],
+            optional=[(name, at[name]) for name in HISTORIC_14 if name not in REQUIRED and name in at],
+        )
+
+    def read_version(self, fields: list[str], index: _Index, number: int) -> str | None:
+        codes = {name: fields[i].strip() for name, i, _ in index.codes}
         try:
-            major, minor = int(values["regime"]), int(values["caisse"])
+            major, minor = int(codes["regime"]), int(codes["caisse"])
         except ValueError:
             self.fail(number, "the 'Version de la table' row does not hold numbers in régime and caisse")
             return None
         return f"{major}.{minor:02d}"
 
-    def read_row(self, values: dict[str, str], number: int) -> OdRow | None:
+    def read_row(self, fields: list[str], index: _Index, libelle: str, number: int) -> OdRow | None:
         codes: dict[str, str] = {}
-        for name in WIDTHS:
-            try:
-                codes[name] = normalize(name, values.get(name, ""))
-            except InvalidOdCodeError as exc:
-                self.fail(number, f"{LABELS[name]} {values.get(name, '')!r}: {exc.reason} ({WIDTHS[name]} digits expected)")
-                return None
-        optional = {k: (values.get(k) or None) for k in HISTORIC_14 if k not in REQUIRED}
-        return OdRow(libelle=values["libelle"], line=number, **codes, **optional)
+        for name, i, width in index.codes:
+            value = fields[i].strip()
+            if len(value) != width or not (value.isascii() and value.isdigit()):
+                try:
+                    value = normalize(name, value)
+                except InvalidOdCodeError as exc:
+                    self.fail(number, f"{LABELS[name]} {value!r}: {exc.reason} ({width} digits expected)")
+                    return None
+            codes[name] = value
+        optional = {name: (fields[i].strip() or None) for name, i in index.optional}
+        return OdRow(libelle=libelle, line=number, **codes, **optional)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Where each field is in a row of this file (found from the header)."""
+
+    libelle: int
+    codes: list[tuple[str, int, int]]
+    optional: list[tuple[str, int]]

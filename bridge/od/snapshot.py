@@ -64,7 +64,7 @@ def load(data: bytes, name: str) -> OdTable:
                 code = values[index]
                 if not (isinstance(code, str) and len(code) == width and code.isdigit()):
                     raise ValueError(f"row {i}: bad code {code!r}")
-            rows.append(OdRow(*values))
+            rows.append(OdRow._make(values))
         source = OdSource.model_validate(document["source"])
         return OdTable(
             rows,

@@ -82,6 +82,7 @@ class OdStore:
         self._problem: str | None = None
         self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request
         #: The event loop of the service, once started (for listeners called from threads).
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stamp = self._state_stamp()
@@ -272,7 +273,7 @@ class OdStore:
 
     def _state_stamp(self) -> tuple[int, int, int] | None:
         try:
-            st = os.stat(self.dir / STATE_FILE)
+            st = os.stat(self._state_path)
         except OSError:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -10,7 +10,7 @@ import pytest
 from bridge.od import build_default
 from bridge.od.store import DEFAULT_FILE, load_embedded
 
-SHARED = Path("/work/shared/data/od")
+SHARED = build_default.DEFAULT_SOURCE
 
 
 @pytest.fixture(scope="module")

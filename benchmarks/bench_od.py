@@ -1,0 +1,238 @@
+"""OD table benchmark: load times, in-process resolves per second, od.resolve over the WebSocket.
+
+Every figure is printed beside a baseline measured in the same run:
+
+- load: the embedded table, and a generated 2,000-row official file (14 columns, quoted,
+  Latin-1, CRLF) -- parse alone, and a whole ``od import`` (parse + store + fsync) -- beside
+  ``json.loads`` of the same embedded file (the floor of any JSON-based table);
+- in-process: ``bridge.od.resolve`` (exact and centre-wildcard keys) beside a bare ``dict.get``
+  on the same keys;
+- WebSocket, in one process as a client sees it (``WebSocketServer`` on port 0, ``BridgeClient``
+  with the token): ``od.resolve`` vs ``bridge.hello`` vs a bare ``websockets`` echo server;
+- WebSocket, server in its own process (the foundation harness), 1 and 32 clients.
+
+Targets (issue 3): load < 30 ms, > 1,000,000 resolves/s in-process, od.resolve p50 within
+1.2x of bridge.hello.
+
+    python benchmarks/bench_od.py [--requests N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3, min(times) * 1e3
+
+
+def official_file(path: Path, rows: int = 2000) -> Path:
+    """A 2,000-row TOD in the historic 14-column layout, every field quoted, Latin-1, CRLF."""
+    header = ["code régime", "caisse gestionnaire", "centre gestionnaire", "libellé", "régime",
+              "organisme destinataire", "code centre informatique", "adresse 1", "adresse 2",
+              "commune", "code postal", "cédex", "téléphone", "fax"]
+    lines = [header, ["3", "70", "0", "Version de la table", "", "0", "0", "", "", "", "", "", "", ""]]
+    for i in range(rows):
+        regime, caisse, centre = ("01", "02", "91", "99")[i % 4], f"{i // 4 % 1000:03d}", f"{i // 4000 * 100 + i % 4:04d}"
+        lines.append([regime, caisse, centre, f"Caisse primaire d'assurance maladie n°{i}", "RÉGIME GÉNÉRAL",
+                      f"{i % 1000:03d}", f"{i % 97:03d}", f"{i} rue de l'Hôpital", "", "SAINT-ÉTIENNE",
+                      f"{42000 + i % 100:05d}", "CEDEX", "04 77 00 00 00", ""])
+    text = "\r\n".join(";".join(f'"{v}"' for v in row) for row in lines) + "\r\n"
+    path.write_bytes(text.encode("latin-1"))
+    return path
+
+
+def bench_load(runs: int) -> None:
+    from bridge.od import snapshot
+    from bridge.od.models import OdSource
+    from bridge.od.official import read_official
+    from bridge.od.store import DEFAULT_FILE, OdStore
+    from bridge.od.table import OdTable
+    from bridge.settings import Paths
+
+    print("== load (median / best of %d runs)" % runs)
+    data = DEFAULT_FILE.read_bytes()
+    base = median_ms(lambda: json.loads(data), runs)
+    emb = median_ms(lambda: snapshot.load(DEFAULT_FILE.read_bytes(), DEFAULT_FILE.name), runs)
+    print(f"embedded table ({len(data) // 1024} kB, 1,680 rows)  {emb[0]:6.2f} ms / {emb[1]:6.2f} ms"
+          f"   | baseline json.loads of the file {base[0]:6.2f} ms")
+    with tempfile.TemporaryDirectory(prefix="vb-bench-od-") as tmp:
+        path = official_file(Path(tmp) / "tod-2000.csv")
+
+        def parse() -> None:
+            p = read_official(path)
+            OdTable(p.rows, version=p.version or "?", source=OdSource(kind="imported"))
+
+        official = median_ms(parse, runs)
+        print(f"2,000-row official file ({path.stat().st_size // 1024} kB): parse + index  "
+              f"{official[0]:6.2f} ms / {official[1]:6.2f} ms")
+        store = OdStore(Paths.resolve(Path(tmp) / "home"), watch_interval=0)
+        imp = median_ms(lambda: store.import_file(path), max(5, runs // 4))
+        print(f"od import of it (parse, store, fsync, swap)     {imp[0]:6.2f} ms / {imp[1]:6.2f} ms")
+        other = OdStore(Paths.resolve(Path(tmp) / "home"), watch_interval=0)
+        reload = median_ms(lambda: (os.utime(other.dir / "state.json"), other.refresh()), runs)
+        print(f"a running server picking it up (refresh)        {reload[0]:6.2f} ms / {reload[1]:6.2f} ms")
+        ok = emb[0] < 30 and official[0] < 30
+        print(f"   target load < 30 ms: {'MET' if ok else 'MISSED'}")
+
+
+def bench_inprocess(seconds: float) -> None:
+    from bridge.od.store import OdStore, load_embedded
+    from bridge.settings import Paths
+
+    print("== in-process resolves")
+    with tempfile.TemporaryDirectory(prefix="vb-bench-od-") as tmp:
+        store = OdStore(Paths.resolve(tmp), watch_interval=0)
+    table = load_embedded()
+    exact = [r.key for r in table.rows]
+    listed = set(exact)
+    wildcard = [(r.regime, r.caisse, "9998") for r in table.rows
+                if r.centre == "0000" and (r.regime, r.caisse, "9998") not in listed]
+    plain = {k: object() for k in exact + wildcard}
+
+    def rate(fn, keys) -> float:
+        for k in keys:  # warm the answer cache
+            fn(*k)
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for r, c, ce in keys:
+                fn(r, c, ce)
+            n += len(keys)
+        return n / (time.perf_counter() - start)
+
+    get = plain.get
+    baseline = rate(lambda r, c, ce: get((r, c, ce)), exact)
+    ex = rate(store.resolve, exact)
+    wc = rate(store.resolve, wildcard)
+    print(f"bridge.od.resolve, exact keys ({len(exact)})          {ex:12,.0f} /s"
+          f"   | baseline dict.get in the same loop {baseline:12,.0f} /s")
+    print(f"bridge.od.resolve, centre-wildcard keys ({len(wildcard)}) {wc:12,.0f} /s")
+    print(f"   target > 1,000,000/s: {'MET' if min(ex, wc) > 1e6 else 'MISSED'}")
+
+
+async def _inprocess_websocket(requests: int, rounds: int) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.asyncio.server import serve
+
+    from bridge.app import Bridge
+    from bridge.client import BridgeClient
+    from bridge.settings import Paths, Settings
+    from bridge.transport.websocket import WebSocketServer
+
+    print(f"== WebSocket, client and server in this process ({rounds} rounds x {requests} sequential calls, "
+          "median of round p50s)")
+    with tempfile.TemporaryDirectory(prefix="vb-bench-od-") as home:
+        os.environ["VITALE_BRIDGE_HOME"] = home
+        bridge = Bridge(Settings(paths=Paths.resolve(home), port=0, ipv6=False))
+        server = WebSocketServer(bridge)
+        await bridge.start()
+        await server.start()
+
+        async def echo_handler(ws) -> None:
+            async for message in ws:
+                await ws.send(message)
+
+        echo = await serve(echo_handler, "127.0.0.1", 0, compression=None)
+        echo_port = echo.sockets[0].getsockname()[1]
+        try:
+            hello_params = {"clientName": "bench", "clientVersion": "1"}
+            od_params = {"regime": "99", "caisse": "751", "centre": "0601"}
+            results: dict[str, list[tuple[float, float]]] = {"echo": [], "hello": [], "od": []}
+            async with BridgeClient.connect(port=server.port, token=server.token) as client, \
+                    connect(f"ws://127.0.0.1:{echo_port}/", compression=None) as ews:
+                frame = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "od.resolve", "params": od_params})
+
+                async def timed(call) -> tuple[float, float]:
+                    lat = []
+                    start = time.perf_counter()
+                    for _ in range(requests):
+                        t = time.perf_counter()
+                        await call()
+                        lat.append(time.perf_counter() - t)
+                    return statistics.median(lat) * 1e3, requests / (time.perf_counter() - start)
+
+                async def echo_call() -> None:
+                    await ews.send(frame)
+                    json.loads(await ews.recv())
+
+                calls = {
+                    "echo": echo_call,
+                    "hello": lambda: client.call("bridge.hello", hello_params),
+                    "od": lambda: client.call("od.resolve", od_params),
+                }
+                for call in calls.values():  # warm-up
+                    for _ in range(50):
+                        await call()
+                for _ in range(rounds):  # interleaved, so drift hits all three alike
+                    for name, call in calls.items():
+                        results[name].append(await timed(call))
+        finally:
+            echo.close()
+            await server.stop()
+            await bridge.stop()
+    med = {k: (statistics.median(p for p, _ in v), statistics.median(t for _, t in v)) for k, v in results.items()}
+    e = med["echo"]
+    for name, label in (("echo", "bare websockets echo (baseline)"), ("hello", "bridge.hello"), ("od", "od.resolve")):
+        p50, tp = med[name]
+        print(f"{label:<34} p50 {p50:7.3f} ms  {tp:8,.0f} calls/s   | x{p50 / e[0]:4.2f} echo p50")
+    ratio = med["od"][0] / med["hello"][0]
+    print(f"   od.resolve / bridge.hello p50: x{ratio:4.2f}  (target <= 1.2x: {'MET' if ratio <= 1.2 else 'MISSED'})")
+
+
+def bench_separate_process(requests: int) -> None:
+    from _harness import bridge_server, drive, echo_server, row
+
+    def hello(i: int) -> str:
+        return json.dumps({"jsonrpc": "2.0", "method": "bridge.hello", "id": i,
+                           "params": {"clientName": "bench", "clientVersion": "1"}})
+
+    def resolve(i: int) -> str:
+        return json.dumps({"jsonrpc": "2.0", "method": "od.resolve", "id": i,
+                           "params": {"regime": "99", "caisse": "751", "centre": "0601"}})
+
+    print("== WebSocket, server in its own process (foundation harness)")
+    with echo_server() as echo_url, bridge_server() as (url, token):
+        for clients in (1, 32):
+            n = requests if clients == 1 else max(50, requests // 16)
+            base = asyncio.run(drive(echo_url, resolve, clients=clients, requests=n))
+            h = asyncio.run(drive(url, hello, clients=clients, requests=n, token=token))
+            o = asyncio.run(drive(url, resolve, clients=clients, requests=n, token=token))
+            print(f"-- {clients} client(s), {n} requests each")
+            print(row("echo (baseline)", base))
+            print(row("bridge.hello", h, base))
+            print(row("od.resolve", o, base))
+            print(f"   od.resolve / bridge.hello: p50 x{o.p50 / h.p50:4.2f}, throughput x{o.throughput / h.throughput:4.2f}"
+                  f"  (target p50 <= 1.2x: {'MET' if o.p50 <= 1.2 * h.p50 else 'MISSED'})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1000, help="sequential calls per round / per client")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (smoke test of the script)")
+    args = parser.parse_args()
+    runs = 5 if args.quick else 30
+    bench_load(runs)
+    bench_inprocess(0.3 if args.quick else 1.0)
+    asyncio.run(_inprocess_websocket(args.requests if not args.quick else 200, 3 if args.quick else 5))
+    bench_separate_process(args.requests if not args.quick else 200)
+
+
+if __name__ == "__main__":
+    main()
