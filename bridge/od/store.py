@@ -79,7 +79,9 @@ class OdStore:
         self.watch_interval = watch_interval
         self._listeners: list[Listener] = []
         self._reload_lock = threading.Lock()
+        #: Why the active table is not the one state.json names (damaged file), for od info.
         self._problem: str | None = None
+        self._state_problem: str | None = None
         self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request
@@ -113,7 +115,7 @@ class OdStore:
         table = self._table
         state = self._read_state()
         previous = state.get("previous")
-        notice = self._problem
+        notice = self._problem or self._state_problem
         if notice is None and table.source.kind == "embedded":
             notice = (
                 f"The active table is the embedded TOD {table.version}, an old snapshot kept so "
@@ -282,16 +284,18 @@ class OdStore:
         try:
             state = json.loads((self.dir / STATE_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
+            self._state_problem = None
             return {"active": EMBEDDED, "previous": None}
         except (OSError, ValueError) as exc:
-            log.warning("OD state file unreadable: %s", type(exc).__name__)
-            self._problem = (
+            state = exc
+        if not isinstance(state, dict):
+            log.warning("OD state file unreadable: %s", type(state).__name__)
+            self._state_problem = (
                 f"The OD state file {self.dir / STATE_FILE} is unreadable; the embedded table is "
                 "used. Import the TOD file again."
             )
             return {"active": EMBEDDED, "previous": None}
-        if not isinstance(state, dict):
-            return {"active": EMBEDDED, "previous": None}
+        self._state_problem = None
         return {"active": _name(state.get("active")) or EMBEDDED, "previous": _name(state.get("previous"))}
 
     def _load_named(self, name: str) -> OdTable:

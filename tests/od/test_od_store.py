@@ -156,6 +156,14 @@ def test_damaged_stored_table_falls_back_and_says_so(paths, store, fixtures):
     assert store.table.version == "3.70"
 
 
+def test_unreadable_state_file_is_reported(paths, store):
+    store.dir.mkdir(parents=True, exist_ok=True)
+    (store.dir / STATE_FILE).write_text("[1, 2")
+    fresh = OdStore(paths, watch_interval=0)
+    assert fresh.table.version == "3.37"
+    assert "unreadable" in fresh.info().notice
+
+
 def test_state_file_cannot_point_outside_the_folder(paths, store):
     store.dir.mkdir(parents=True, exist_ok=True)
     (store.dir / STATE_FILE).write_text(json.dumps({"active": "../../etc/passwd", "previous": "/etc/shadow"}))
@@ -224,3 +232,16 @@ def test_two_imports_at_once_leave_a_consistent_state(paths, fixtures):
     state = json.loads((stores[0].dir / STATE_FILE).read_text())
     assert (stores[0].dir / state["active"]).exists() and (stores[0].dir / state["previous"]).exists()
     assert {OdStore(paths).table.version, OdStore(paths).rollback().version} == {"3.70", "3.37"}
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes through read-only modes")
+def test_read_only_folder(store, fixtures):
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    before = _snapshot_dir(store)
+    os.chmod(store.dir, 0o500)
+    try:
+        with pytest.raises(OdTableError, match="previous table is still active"):
+            store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv")
+    finally:
+        os.chmod(store.dir, 0o700)
+    assert store.table.version == "3.70" and _snapshot_dir(store) == before
