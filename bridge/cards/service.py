@@ -198,15 +198,42 @@ class CardService:
         snapshot = await self._current()
         return [reader_model(s) for s in sorted(snapshot.values(), key=lambda s: s.name)]
 
+    async def refresh_readers(self) -> list[Reader]:
+        """Like :meth:`readers`, asking the driver now rather than trusting the watcher."""
+        snapshot = await self.refresh()
+        return [reader_model(s) for s in sorted(snapshot.values(), key=lambda s: s.name)]
+
+    async def wait_for_card(self, card_type: str | None = None, *, present: bool = True, timeout: float = 5.0) -> None:
+        """Wait until the watcher has seen a card (of *card_type*) present, or none when not *present*."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            types = [atr_table.identify(s.atr) for s in self.snapshot.values() if s.atr]
+            seen = (card_type in types) if card_type else bool(types)
+            if seen == present:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"card {card_type or 'any'} not {'present' if present else 'gone'}")
+            await asyncio.sleep(0.02)
+
     def cps_present(self, snapshot: Snapshot) -> bool:
         return any(atr_table.is_cps(atr_table.identify(s.atr)) for s in snapshot.values() if s.atr)
 
     @staticmethod
-    def find_reader(snapshot: Snapshot, name: str) -> ReaderState:
-        """Exact name, or a unique case-insensitive part of it ("Vitale" for "Vitale Reader 00 00")."""
+    def find_reader(snapshot: Snapshot, name: str, kind: Literal["vitale", "cps"] | None = None) -> ReaderState:
+        """Exact name, or a unique case-insensitive part of it ("Vitale" for "Vitale 00 00").
+
+        When the part names several readers (a reader with two slots: "Vitale 00 00" and
+        "Vitale 00 01"), the only one holding a card (of the wanted kind) is taken.
+        """
         if name in snapshot:
             return snapshot[name]
-        matches = [s for n, s in snapshot.items() if name.lower() in n.lower()]
+        matches = sorted((s for n, s in snapshot.items() if name.lower() in n.lower()), key=lambda s: s.name)
+        if len(matches) > 1:
+            test = {"vitale": atr_table.is_vitale, "cps": atr_table.is_cps}.get(kind or "", lambda _t: True)
+            holding = [s for s in matches if s.atr and test(atr_table.identify(s.atr))]
+            if len(holding) == 1:
+                return holding[0]
         if len(matches) == 1:
             return matches[0]
         raise ReaderNotFoundError(
@@ -218,7 +245,7 @@ class CardService:
 
     def _pick(self, snapshot: Snapshot, name: str | None, kind: Literal["vitale", "cps"]) -> ReaderState:
         if name:
-            return self.find_reader(snapshot, name)
+            return self.find_reader(snapshot, name, kind)
         if not snapshot:
             raise NoReaderError()
         test = atr_table.is_vitale if kind == "vitale" else atr_table.is_cps
@@ -231,6 +258,18 @@ class CardService:
                 return unknown[0]  # perhaps a Vitale with an ATR not in the table yet: try it
             raise NoCardError("No carte Vitale is inserted. Insert the patient's card and try again.")
         raise NoCardError("No CPS card is inserted.")
+
+    async def _locate(self, reader: str | None, kind: Literal["vitale", "cps"]) -> tuple[Snapshot, ReaderState]:
+        """The reader to use. The watcher's snapshot answers first; on a miss the driver is
+        asked again, since the watcher may lag a card inserted a moment ago."""
+        snapshot = await self._current()
+        try:
+            return snapshot, self._pick(snapshot, reader, kind)
+        except (NoCardError, NoReaderError, ReaderNotFoundError):
+            if snapshot is not self.snapshot:
+                raise
+        snapshot = await self.refresh()
+        return snapshot, self._pick(snapshot, reader, kind)
 
     def _lock(self, reader: str) -> asyncio.Lock:
         return self._locks.setdefault(reader, asyncio.Lock())
@@ -264,9 +303,12 @@ class CardService:
     async def read_vitale(
         self, reader: str | None = None, scope: RequestedScope = "auto", resolve_od: bool = True
     ) -> VitaleRead:
-        snapshot = await self._current()
-        state = self._pick(snapshot, reader, "vitale")
+        snapshot, state = await self._locate(reader, "vitale")
         cps = self.cps_present(snapshot)
+        if not cps and scope != "clear" and snapshot is self.snapshot:
+            # The watcher may not have seen a CPS inserted a moment ago: ask before refusing.
+            snapshot = await self.refresh()
+            cps = self.cps_present(snapshot)
         if scope == "full" and not cps:
             raise CpsRequiredError(reader=state.name)
         effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
@@ -351,9 +393,8 @@ class CardService:
             connection.close()
 
     async def cps_status(self, reader: str | None = None) -> CpsStatus:
-        snapshot = await self._current()
         try:
-            state = self._pick(snapshot, reader, "cps")
+            _snapshot, state = await self._locate(reader, "cps")
         except (NoCardError, NoReaderError):
             return CpsStatus(present=False)
         if not (state.atr and atr_table.is_cps(atr_table.identify(state.atr))):

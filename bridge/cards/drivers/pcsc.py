@@ -55,6 +55,12 @@ READER_GONE = frozenset(
     code & 0xFFFFFFFF for code in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE)
 )
 OK = s.SCARD_S_SUCCESS
+#: SCardStatus states meaning a card is still in the reader.
+#: (pcsc-lite values of SCARD_PRESENT, SWALLOWED, POWERED, NEGOTIABLE, SPECIFIC; pyscard's
+#: scard module does not export them.)
+PRESENT_STATES = 0x04 | 0x08 | 0x10 | 0x20 | 0x40
+#: Longest wait for the reader to confirm a removal after a failed exchange (seconds).
+REMOVAL_VERDICT = 1.0
 
 
 def _u(code: int) -> int:
@@ -100,10 +106,32 @@ class PcscConnection:
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         hresult, response = s.SCardTransmit(self._hcard, self._protocol, list(apdu))
         if hresult != OK:
-            raise _error(hresult, reader=self.reader, during_read=True)
+            raise self._failure(_error(hresult, reader=self.reader, during_read=True))
         if len(response) < 2:
-            raise CardCommunicationError(reader=self.reader, reason="short-response")
+            raise self._failure(CardCommunicationError(reader=self.reader, reason="short-response"))
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
+
+    def _failure(self, error: BridgeError) -> BridgeError:
+        """Tell a card pulled out from a card that misbehaved.
+
+        A card pulled out mid-exchange first shows up as a failed or empty transmit
+        (``SCARD_E_NOT_TRANSACTED``, no status word); the reader driver only reports the
+        removal at its next presence poll (pcscd polls every 400 ms). Wait for that verdict,
+        briefly, so the client gets CARD_REMOVED rather than a vague card error.
+        """
+        if isinstance(error, CardRemovedError):
+            return error
+        deadline = time.monotonic() + REMOVAL_VERDICT
+        while time.monotonic() < deadline:
+            hresult, _name, state, _proto, _atr = s.SCardStatus(self._hcard)
+            if _u(hresult) in CARD_GONE or _u(hresult) in READER_GONE or (
+                hresult == OK and not state & PRESENT_STATES
+            ):
+                return CardRemovedError(reader=self.reader)
+            if hresult != OK:
+                break
+            time.sleep(0.02)
+        return error
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

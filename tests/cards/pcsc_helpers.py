@@ -1,0 +1,57 @@
+"""Helpers for the real-stack card tests: a Bridge on the ``pcsc`` driver beside the bench."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from bridge.app import Bridge
+from bridge.cards.connection import RecordingConnection
+from bridge.settings import Settings
+
+
+def pcsc_settings(paths) -> Settings:
+    return Settings(paths=paths, port=0, ipv6=False, driver="pcsc")
+
+
+@contextlib.contextmanager
+def recording(bridge: Bridge):
+    """Wrap every connection the driver opens, to see the exact APDUs on the wire."""
+    driver = bridge.cards.driver
+    original = driver.connect
+    recorders: list[RecordingConnection] = []
+
+    def connect(reader):
+        rec = RecordingConnection(original(reader))
+        recorders.append(rec)
+        return rec
+
+    driver.connect = connect
+    try:
+        yield recorders
+    finally:
+        driver.connect = original
+
+
+async def until(condition, timeout: float = 5.0, step: float = 0.02) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+
+
+def pull_out_after(bench, reader: str, apdus: int) -> None:
+    """Make the virtual card in *reader* leave the reader while answering its n-th APDU."""
+    card = bench.slot(reader).link.card
+    original = card.transmit
+    count = {"n": 0}
+
+    def transmit(raw):
+        count["n"] += 1
+        if count["n"] == apdus:
+            bench.remove(reader, wait=False)
+        return original(raw)
+
+    card.transmit = transmit
