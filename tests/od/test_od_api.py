@@ -139,6 +139,10 @@ async def test_cli_import_in_another_process_reaches_a_running_server(server, ho
         assert (info.value.rpc_code, info.value.code_name) == (-32020, "OD_NOT_FOUND")
         rolled = await client.call("od.rollback")
         assert rolled["version"] == "3.37"
+        note = await asyncio.wait_for(client.notifications.get(), 10)
+        assert (note["params"]["reason"], note["params"]["version"], note["params"]["source"]) == (
+            "rollback", "3.37", "embedded",
+        )
 
 
 async def test_watcher_notices_a_change_without_any_request(settings, fixtures):
