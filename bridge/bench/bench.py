@@ -42,6 +42,8 @@ SocketMode = Literal["private", "system", "auto"]
 DEFAULT_READERS = ("Vitale", "CPS")
 #: pcscd polls card presence every 400 ms; allow a few polls.
 CARD_WAIT = 3.0
+#: Benches with a private socket running in this process (libpcsclite can follow only one).
+_RUNNING_PRIVATE: set[int] = set()
 
 
 def make_card(profile) -> VirtualCard:
@@ -209,6 +211,13 @@ class Bench:
             log_file=self.paths.log_dir / "bench-pcscd.log",
             die_with_parent=self.die_with_parent,
         )
+        if self.daemon.socket_path is not None:
+            if _RUNNING_PRIVATE:
+                raise BenchUnavailable(
+                    "another bench with a private socket already runs in this process, and libpcsclite "
+                    "follows one socket per process: reuse it, stop it first, or start this one in a subprocess"
+                )
+            _RUNNING_PRIVATE.add(id(self))
         self.daemon.start()
         if self.export_env:
             self._saved_env = os.environ.get(ENV_SOCKET)
@@ -273,6 +282,7 @@ class Bench:
                     with contextlib.suppress(OSError):
                         sock.parent.rmdir()
                 self.daemon = None
+            _RUNNING_PRIVATE.discard(id(self))
             if self.export_env and self._saved_env is not None:
                 os.environ[ENV_SOCKET] = self._saved_env
             if self.runtime_dir is not None:

@@ -76,7 +76,9 @@ def _print_status(status: list[dict], env: dict[str, str]) -> None:
     for s in status:
         card = f"{s['profile']} ({s['cardType']})" if s["profile"] else "empty"
         print(f"  {s['pcscReader'] or s['reader']:<16} {card}")
-    if env:
+    if not env:
+        print("System PC/SC socket: every PC/SC program on this machine sees these readers.")
+    else:
         print("PC/SC clients must use the private socket:")
         for k, v in env.items():
             print(f"  export {k}={v}")

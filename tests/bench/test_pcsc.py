@@ -292,3 +292,23 @@ def test_fixture_says_what_to_install_and_never_skips_in_ci(tmp_path, ci, outcom
     assert f"1 {outcome}" in out.stdout or (outcome == "failed" and "1 error" in out.stdout), out.stdout
     assert "apt-get install -y --no-install-recommends pcscd" in out.stdout
     assert "vsmartcard-vpcd" in out.stdout
+
+
+def test_sequential_benches_in_one_process_and_one_private_bench_at_a_time(tmp_path):
+    """libpcsclite follows one socket per process: the second bench reuses the first's path."""
+    script = textwrap.dedent(f"""
+        from bridge.bench import Bench, BenchUnavailable
+        from smartcard.System import readers
+        for i in range(2):
+            with Bench(home={str(tmp_path)!r} + str(i)) as bench:
+                bench.insert("adulte")
+                r = next(r for r in readers() if str(r) == "Vitale 00 00")
+                c = r.createConnection(); c.connect(); print(bytes(c.getATR()).hex()); c.disconnect(); c.release()
+                try:
+                    Bench(home={str(tmp_path)!r} + "x").start()
+                except BenchUnavailable:
+                    print("refused")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3b751300004509ea9000", "refused"] * 2
