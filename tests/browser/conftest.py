@@ -163,8 +163,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright():
+    """Sync Playwright for one module only: it keeps an event loop running in this thread, which
+    would break asyncio tests (ours in test_firefox.py, and other suites') if it outlived it."""
     _require(CHROMIUM, "chromium")
     from playwright.sync_api import sync_playwright
 
