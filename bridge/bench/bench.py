@@ -166,7 +166,9 @@ class Bench:
         self.paths.ensure()
         if self.control_enabled:
             self._refuse_second_bench()
-        self.runtime_dir = Path(tempfile.mkdtemp(prefix="vitale-bench-"))
+        # Unix socket paths are limited to 107 bytes: keep the sockets' folder short.
+        base = None if len(tempfile.gettempdir()) <= 60 else "/tmp"
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="vitale-bench-", dir=base))
         try:
             self._start()
         except BaseException:
