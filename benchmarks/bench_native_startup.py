@@ -68,8 +68,11 @@ def cold_start(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def build_frozen(tmp: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "installer"))
-    import build
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vb_installer_build", ROOT / "installer" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)  # type: ignore[union-attr]
 
     print("building the PyInstaller one-folder host (about 15-60 s)...", file=sys.stderr)
     return build.build(tmp / "dist", tmp / "work", quiet=True)

@@ -333,6 +333,14 @@ def caller_origin(argv: list[str]) -> str | None:
 
 def run(settings: Settings, *, origin: str | None) -> int:
     """Run one native messaging port on this process's stdin/stdout."""
+    if os.isatty(0):
+        print(
+            "vitale-bridge native: waiting for native messaging frames on stdin. This command is "
+            "started by the browser; to call the bridge by hand, use 'vitale-bridge serve' and "
+            "'vitale-bridge rpc'.",
+            file=sys.stderr,
+            flush=True,
+        )
     frames = claim_stdout()
     from bridge.app import Bridge
 

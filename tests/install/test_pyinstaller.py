@@ -20,7 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "native"))
-sys.path.insert(0, str(ROOT / "installer"))
 
 from hostproc import CHROME_ORIGIN, Host, hello  # noqa: E402
 
@@ -36,8 +35,11 @@ def frozen_host(tmp_path_factory) -> Path:
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    import build
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("vb_installer_build", ROOT / "installer" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
     out = tmp_path_factory.mktemp("pyinstaller")
     return build.build(out / "dist", out / "work", quiet=True)
 

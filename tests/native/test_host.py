@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 
@@ -59,7 +60,9 @@ class Pipes:
 
 @pytest.fixture
 async def bridge(settings):
-    b = Bridge(settings)
+    # The simulator driver: no PC/SC call from the pytest process (libpcsclite remembers the
+    # first socket it used, which would hide the virtual bench from later tests).
+    b = Bridge(dataclasses.replace(settings, driver="simulator"))
     release = asyncio.Event()
 
     async def big(params: Size, ctx: CallContext) -> str:
