@@ -44,6 +44,9 @@ DEFAULT_READERS = ("Vitale", "CPS")
 CARD_WAIT = 3.0
 #: Benches with a private socket running in this process (libpcsclite can follow only one).
 _RUNNING_PRIVATE: set[int] = set()
+#: The private socket path the first bench of this process exported: libpcsclite follows it
+#: for the life of the process, so later benches in this process serve that same path.
+_PROCESS_SOCKET: Path | None = None
 
 
 def make_card(profile) -> VirtualCard:
@@ -198,6 +201,8 @@ class Bench:
             return None
         # libpcsclite reads PCSCLITE_CSOCK_NAME once per process: when this process already
         # points at a socket nobody serves (an earlier bench), serve that same path again.
+        if _PROCESS_SOCKET is not None and self.export_env:
+            return _PROCESS_SOCKET
         existing = os.environ.get(ENV_SOCKET)
         if existing and not socket_alive(existing):
             return Path(existing)
@@ -224,6 +229,8 @@ class Bench:
         if self.export_env:
             self._saved_env = os.environ.get(ENV_SOCKET)
             if self.daemon.socket_path is not None:
+                global _PROCESS_SOCKET
+                _PROCESS_SOCKET = _PROCESS_SOCKET or self.daemon.socket_path
                 os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
             else:
                 os.environ.pop(ENV_SOCKET, None)
