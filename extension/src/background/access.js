@@ -24,8 +24,15 @@ function sessionArea() {
 
 export class Access {
   constructor() {
-    /** In-memory fallback when storage.session is missing. */
-    this.memory = {};
+    /**
+     * Caches of the two stores: every page request checks access, and a storage read is a
+     * round trip to the browser process. Writes go to storage and cache together; the cache
+     * is dropped when storage changes behind our back (another extension page).
+     * @type {string[] | null}
+     */
+    this.cachedList = null;
+    /** @type {Record<string, Decision> | null} */
+    this.cachedDecisions = null;
     /** Prompts on screen: id -> {origin, tabId, resolve, windowId, timer}. */
     this.prompts = new Map();
     /** One prompt per (tab, origin): key -> promise of the decision. */
@@ -34,35 +41,51 @@ export class Access {
   }
 
   async list() {
-    const stored = await api.storage.local.get(LIST_KEY);
-    const origins = stored[LIST_KEY];
-    return Array.isArray(origins) ? origins.filter((o) => typeof o === "string").sort() : [];
+    if (!this.cachedList) {
+      const stored = await api.storage.local.get(LIST_KEY);
+      const origins = stored[LIST_KEY];
+      this.cachedList = Array.isArray(origins) ? origins.filter((o) => typeof o === "string").sort() : [];
+    }
+    return [...this.cachedList];
+  }
+
+  async saveList(origins) {
+    this.cachedList = [...origins].sort();
+    await api.storage.local.set({ [LIST_KEY]: this.cachedList });
+  }
+
+  /** Storage changed (possibly by another of our pages): read it again next time. */
+  storageChanged(area, changes) {
+    if (area === "local" && LIST_KEY in changes) this.cachedList = null;
+    if (area === "session" && SESSION_KEY in changes) this.cachedDecisions = null;
   }
 
   async add(origin) {
     const origins = new Set(await this.list());
     origins.add(origin);
-    await api.storage.local.set({ [LIST_KEY]: [...origins].sort() });
+    await this.saveList([...origins]);
   }
 
   async revoke(origin) {
-    await api.storage.local.set({ [LIST_KEY]: (await this.list()).filter((o) => o !== origin) });
+    await this.saveList((await this.list()).filter((o) => o !== origin));
     const decisions = await this.tabDecisions();
     for (const key of Object.keys(decisions)) if (key.endsWith(`|${origin}`)) delete decisions[key];
     await this.saveTabDecisions(decisions);
   }
 
   async tabDecisions() {
-    const area = sessionArea();
-    if (!area) return { ...this.memory };
-    const stored = await area.get(SESSION_KEY);
-    return stored[SESSION_KEY] && typeof stored[SESSION_KEY] === "object" ? stored[SESSION_KEY] : {};
+    if (!this.cachedDecisions) {
+      const area = sessionArea();
+      const stored = area ? await area.get(SESSION_KEY) : {};
+      this.cachedDecisions = stored[SESSION_KEY] && typeof stored[SESSION_KEY] === "object" ? stored[SESSION_KEY] : {};
+    }
+    return { ...this.cachedDecisions };
   }
 
   async saveTabDecisions(decisions) {
+    this.cachedDecisions = { ...decisions };
     const area = sessionArea();
-    if (!area) this.memory = decisions;
-    else await area.set({ [SESSION_KEY]: decisions });
+    if (area) await area.set({ [SESSION_KEY]: this.cachedDecisions });
   }
 
   async tabClosed(tabId) {

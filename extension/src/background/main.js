@@ -2,13 +2,13 @@
  * Background entry point (Chrome: module service worker; Firefox: background script module).
  *
  * Listeners are registered synchronously at the top level, as MV3 requires, and route to:
- * - handlePageAction for content scripts (origin from `sender`, never from the message);
- * - handleUiAction for our own pages (popup, options, consent);
- * - the events ports opened by content scripts, which get card events only while their
- *   origin is allowed, and only the event name, reader and card type.
+ * - handlePageAction for the "page" port each content script opens (origin from the port's
+ *   `sender`, never from the message); a port that subscribed also gets card events, only
+ *   while its origin is allowed, and only the event name, reader and card type;
+ * - handleUiAction for our own pages (popup, options, consent), one message per call.
  */
 
-import { CHANNEL, ErrorCode, isAllowedPageUrl, originOf, wireError } from "../../sdk/protocol.js";
+import { Action, ErrorCode, isAllowedPageUrl, originOf, wireError } from "../../sdk/protocol.js";
 import { Access } from "./access.js";
 import { handlePageAction } from "./actions.js";
 import { BridgeFailure, HostConnection } from "./host.js";
@@ -44,41 +44,48 @@ function callerOf(sender) {
   return { kind: "page", origin, tabId: sender.tab.id };
 }
 
+function answer(work, respond) {
+  work.then(
+    (result) => respond({ ok: true, result }),
+    (err) => respond({ ok: false, error: toWire(err) }),
+  );
+}
+
+// Our own pages (popup, options, consent) ask with one message each.
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   const caller = callerOf(sender);
-  if (!caller || !message || typeof message !== "object") return false;
-  let work;
-  if (caller.kind === "page" && message.channel === CHANNEL) {
-    const params = message.params && typeof message.params === "object" ? message.params : {};
-    work = handlePageAction(ctx, caller, message.action, params);
-  } else if (caller.kind === "ui" && typeof message.ui === "string") {
-    work = handleUiAction(ctx, message.ui, message.params || {});
-  } else {
-    return false;
-  }
-  work.then(
-    (result) => sendResponse({ ok: true, result }),
-    (err) => sendResponse({ ok: false, error: toWire(err) }),
-  );
+  if (!caller || caller.kind !== "ui" || !message || typeof message.ui !== "string") return false;
+  answer(handleUiAction(ctx, message.ui, message.params || {}), sendResponse);
   return true;
 });
 
 api.runtime.onConnect.addListener((port) => {
   const caller = port.sender ? callerOf(port.sender) : null;
-  if (!caller) {
-    port.disconnect();
+  if (caller && caller.kind === "page" && port.name === "page") {
+    // A page's requests and, once it subscribed, its card events.
+    const who = { origin: caller.origin, tabId: caller.tabId };
+    port.onMessage.addListener((msg) => {
+      if (!msg || typeof msg !== "object" || typeof msg.id !== "string") return;
+      const params = msg.params && typeof msg.params === "object" && !Array.isArray(msg.params) ? msg.params : {};
+      const work = handlePageAction(ctx, who, msg.action, params);
+      if (msg.action === Action.SUBSCRIBE) work.then(() => eventPorts.set(port, who), () => {});
+      answer(work, (body) => {
+        try {
+          port.postMessage({ id: msg.id, ...body });
+        } catch {
+          // the page went away
+        }
+      });
+    });
+    port.onDisconnect.addListener(() => eventPorts.delete(port));
     return;
   }
-  if (caller.kind === "page" && port.name === "page-events") {
-    eventPorts.set(port, { origin: caller.origin, tabId: caller.tabId });
-    port.onDisconnect.addListener(() => eventPorts.delete(port));
-    host.ensureReady().catch(() => {});
-  } else if (caller.kind === "ui" && port.name === "ui-events") {
+  if (caller && caller.kind === "ui" && port.name === "ui-events") {
     uiPorts.add(port);
     port.onDisconnect.addListener(() => uiPorts.delete(port));
-  } else {
-    port.disconnect();
+    return;
   }
+  port.disconnect();
 });
 
 host.eventListeners.add(async (method, params) => {
@@ -106,6 +113,8 @@ api.tabs.onRemoved.addListener((tabId) => {
 });
 
 api.windows.onRemoved.addListener((windowId) => access.windowClosed(windowId));
+
+api.storage.onChanged.addListener((changes, area) => access.storageChanged(area, changes));
 
 // Connect at start so the popup and pages find the host ready, and events flow.
 host.ensureReady().catch(() => {});

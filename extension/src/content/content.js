@@ -20,47 +20,68 @@ import {
 } from "../../sdk/protocol.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const EVENTS_PORT = "page-events";
+const PORT_NAME = "page";
 
-let eventsPort = null;
+/**
+ * One long-lived port to the background carries this page's requests, their answers and,
+ * once subscribed, card events: fewer round trips through the browser than a message each.
+ */
+let port = null;
+/** @type {Map<string, (body: object) => void>} */
+const pending = new Map();
 let wantEvents = false;
+let nextPortId = 1;
 
 function reply(id, body) {
   window.postMessage({ channel: CHANNEL, kind: "response", id, ...body }, window.location.origin);
 }
 
-function openEventsPort() {
-  if (eventsPort || !wantEvents) return;
-  try {
-    eventsPort = api.runtime.connect({ name: EVENTS_PORT });
-  } catch {
-    eventsPort = null;
-    return; // the extension was reloaded: this page must be reloaded too
-  }
-  eventsPort.onMessage.addListener((msg) => {
-    if (!msg || typeof msg.event !== "string") return;
+function onPortMessage(msg) {
+  if (!msg || typeof msg !== "object") return;
+  if (typeof msg.event === "string") {
     const data = { reader: String(msg.reader ?? ""), cardType: msg.cardType ?? null };
     window.postMessage({ channel: CHANNEL, kind: "event", event: msg.event, data }, window.location.origin);
-  });
-  eventsPort.onDisconnect.addListener(() => {
-    eventsPort = null;
-    // The background (a service worker in Chrome) may have been restarted: come back.
-    setTimeout(openEventsPort, 1000);
-  });
+    return;
+  }
+  const done = pending.get(msg.id);
+  if (!done) return;
+  pending.delete(msg.id);
+  done(msg.ok ? { result: msg.result } : { error: msg.error });
 }
 
-async function forward(msg) {
-  const request = { channel: CHANNEL, action: msg.action, params: msg.params ?? {} };
-  let answer;
-  try {
-    answer = await api.runtime.sendMessage(request);
-  } catch {
-    return { error: wireError(ErrorCode.EXTENSION_MISSING, "The vitale-bridge extension was updated or disabled: reload the page.") };
-  }
-  if (!answer || typeof answer !== "object") {
-    return { error: wireError(ErrorCode.UNKNOWN, "The extension gave no answer.") };
-  }
-  return answer.ok ? { result: answer.result } : { error: answer.error };
+function openPort() {
+  if (port) return port;
+  port = api.runtime.connect({ name: PORT_NAME });
+  port.onMessage.addListener(onPortMessage);
+  port.onDisconnect.addListener(() => {
+    port = null;
+    for (const [, done] of pending) {
+      done({ error: wireError(ErrorCode.UNKNOWN, "The vitale-bridge extension restarted during the request. Retry.") });
+    }
+    pending.clear();
+    // The background (a service worker in Chrome) may have been restarted: listen again.
+    if (wantEvents) setTimeout(resubscribe, 500);
+  });
+  return port;
+}
+
+function resubscribe() {
+  if (port || !wantEvents) return;
+  forward({ action: Action.SUBSCRIBE, params: {} }).catch(() => {});
+}
+
+function forward(msg) {
+  return new Promise((resolve) => {
+    const id = `c${nextPortId++}`;
+    pending.set(id, resolve);
+    try {
+      openPort().postMessage({ id, action: msg.action, params: msg.params ?? {} });
+    } catch {
+      pending.delete(id);
+      port = null;
+      resolve({ error: wireError(ErrorCode.EXTENSION_MISSING, "The vitale-bridge extension was updated or disabled: reload the page.") });
+    }
+  });
 }
 
 async function onMessage(event) {
@@ -88,10 +109,7 @@ async function onMessage(event) {
     return;
   }
   const body = await forward(msg);
-  if (msg.action === Action.SUBSCRIBE && body.result) {
-    wantEvents = true;
-    openEventsPort();
-  }
+  if (msg.action === Action.SUBSCRIBE && body.result) wantEvents = true;
   reply(msg.id, body);
 }
 

@@ -1,0 +1,191 @@
+"""End-to-end latency of ``readVitale`` from a web page, beside the same read sent straight to
+the host over the WebSocket (the floor), in one run.
+
+    python benchmarks/bench_e2e.py [--reads 40] [--warmup 5]
+
+Paths measured (simulator driver, profiles famille + cps3, scope auto = full read + OD):
+
+- direct:      BridgeClient -> WebSocket -> host (``vitale.read``)                   baseline
+- page/ws:     page SDK -> content script -> background -> WebSocket -> the SAME host
+- page/native: page SDK -> content script -> background -> native messaging -> host
+
+Page timings are taken inside the page (``performance.now()`` around the SDK promise) on the
+demo server's origin, with Debian's Chromium and the built extension. The direct baseline is
+measured before and after the browser runs, and the two are pooled. Target: page path within
+1.3x of the direct path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bridge.identity import CHROME_EXTENSION_ID, NATIVE_HOST_NAME  # noqa: E402
+
+CHROMIUM = os.environ.get("VITALE_BRIDGE_CHROMIUM", "/usr/bin/chromium")
+PROFILES = ("famille", "cps3")
+READ = {"scope": "auto", "resolveOd": True}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_host(home: Path, port: int) -> subprocess.Popen:
+    args = [sys.executable, "-m", "bridge", "serve", "--driver", "simulator", "--port", str(port), "--no-ipv6"]
+    for p in PROFILES:
+        args += ["--profile", p]
+    proc = subprocess.Popen(args, env={**os.environ, "VITALE_BRIDGE_HOME": str(home)}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("vitale-bridge serve did not start")
+
+
+def native_manifest(user_data_dir: Path, home: Path) -> None:
+    d = user_data_dir / "NativeMessagingHosts"
+    d.mkdir(parents=True)
+    launcher = d / "host.sh"
+    profiles = " ".join(f"--profile {p}" for p in PROFILES)
+    launcher.write_text(f"#!/bin/sh\nexport VITALE_BRIDGE_HOME='{home}'\ncd '{REPO}'\n"
+                        f"exec '{sys.executable}' -m bridge native --driver simulator {profiles} \"$@\"\n")
+    launcher.chmod(0o755)
+    (d / f"{NATIVE_HOST_NAME}.json").write_text(json.dumps({
+        "name": NATIVE_HOST_NAME, "description": "bench", "path": str(launcher), "type": "stdio",
+        "allowed_origins": [f"chrome-extension://{CHROME_EXTENSION_ID}/"],
+    }))
+
+
+async def direct_reads(home: Path, port: int, warmup: int, reads: int) -> list[float]:
+    from bridge.client import BridgeClient
+    from bridge.settings import Paths
+
+    async with BridgeClient.connect(port=port, paths=Paths.resolve(home)) as client:
+        await client.call("bridge.hello", {"clientName": "bench", "clientVersion": "1"})
+        for _ in range(warmup):
+            await client.call("vitale.read", READ)
+        times = []
+        for _ in range(reads):
+            t0 = time.perf_counter()
+            result = await client.call("vitale.read", READ)
+            times.append((time.perf_counter() - t0) * 1000)
+        assert result["beneficiaries"], "the direct read returned no beneficiary"
+        return times
+
+
+PAGE_LOOP = """async ([warmup, reads]) => {
+    const { VitaleBridge } = await import('/sdk/vitale-bridge.js');
+    const bridge = await VitaleBridge.connect();
+    const opts = { scope: 'auto', resolveOd: true };
+    for (let i = 0; i < warmup; i++) await bridge.readVitale(opts);
+    const times = [];
+    let last;
+    for (let i = 0; i < reads; i++) {
+        const t0 = performance.now();
+        last = await bridge.readVitale(opts);
+        times.push(performance.now() - t0);
+    }
+    bridge.close();
+    return { times, transport: bridge.host.transport, beneficiaries: last.beneficiaries.length };
+}"""
+
+
+def page_reads(ws_port: int, warmup: int, reads: int, work: Path) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    from bridge.demo.server import start_demo_server
+
+    subprocess.run([shutil.which("node") or "node", "build.mjs", "chrome"], cwd=REPO / "extension", check=True,
+                   capture_output=True)
+    ext = REPO / "extension" / "dist" / "chrome"
+    udd = work / "udd"
+    native_manifest(udd, work / "native-home")
+    out: dict[str, list[float]] = {}
+    with start_demo_server(0) as demo, sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(udd), executable_path=CHROMIUM, headless=True, ignore_default_args=["--disable-extensions"],
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", f"--disable-extensions-except={ext}", f"--load-extension={ext}"])
+        try:
+            if not ctx.service_workers:
+                ctx.wait_for_event("serviceworker")
+            page = ctx.new_page()
+            with ctx.expect_page() as consent_info:
+                page.goto(demo.url)
+            consent = consent_info.value
+            consent.wait_for_selector("body[data-ready=true]")
+            consent.click("[data-testid=consent-always]")
+            page.wait_for_selector("body[data-ready]")
+            for transport in ("native", "websocket"):
+                options = ctx.new_page()
+                options.goto(f"chrome-extension://{CHROME_EXTENSION_ID}/src/options/options.html")
+                options.wait_for_selector("body[data-ready=true]")
+                options.check(f"input[name=transport][value={transport}]")
+                options.fill("[data-testid=port]", str(ws_port))
+                options.click("[data-testid=save]")
+                options.wait_for_selector("#saved:not([hidden])")
+                options.close()
+                result = page.evaluate(PAGE_LOOP, [warmup, reads])
+                assert result["transport"] == transport, result["transport"]
+                assert result["beneficiaries"] > 0
+                out[transport] = result["times"]
+        finally:
+            ctx.close()
+    return out
+
+
+def describe(times: list[float]) -> str:
+    q = statistics.quantiles(times, n=20)
+    return f"median {statistics.median(times):7.2f} ms   p95 {q[18]:7.2f} ms   min {min(times):6.2f} ms   (n={len(times)})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reads", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vb-bench-e2e-") as tmp:
+        work = Path(tmp)
+        home = work / "ws-home"
+        port = free_port()
+        host = start_host(home, port)
+        try:
+            direct = asyncio.run(direct_reads(home, port, args.warmup, args.reads))
+            page = page_reads(port, args.warmup, args.reads, work)
+            direct += asyncio.run(direct_reads(home, port, args.warmup, args.reads))
+        finally:
+            host.terminate()
+            host.wait(10)
+    base = statistics.median(direct)
+    print("readVitale end to end (simulator, famille + cps3, scope auto with OD), one run:")
+    print(f"  direct WebSocket (baseline)  {describe(direct)}")
+    for name, label in (("websocket", "page SDK -> extension -> WS "), ("native", "page SDK -> extension -> NM ")):
+        times = page[name]
+        print(f"  {label} {describe(times)}   ratio {statistics.median(times) / base:4.2f}x")
+    print("target: page path within 1.3x of the direct path")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+/**
+ * vitale-bridge page SDK: TypeScript declarations.
+ * Field names follow the host's JSON-RPC models (bridge/cards/models.py, bridge/od/models.py).
+ */
+
+export declare const SDK_VERSION: string;
+export declare const PAGE_PROTOCOL_VERSION: string;
+
+export declare const ErrorCode: {
+  readonly EXTENSION_MISSING: "EXTENSION_MISSING";
+  readonly HOST_MISSING: "HOST_MISSING";
+  readonly VERSION_MISMATCH: "VERSION_MISMATCH";
+  readonly ORIGIN_REFUSED: "ORIGIN_REFUSED";
+  readonly INSECURE_CONTEXT: "INSECURE_CONTEXT";
+  readonly READ_IN_PROGRESS: "READ_IN_PROGRESS";
+  readonly INVALID_REQUEST: "INVALID_REQUEST";
+  readonly TIMEOUT: "TIMEOUT";
+  readonly NO_READER: "NO_READER";
+  readonly READER_NOT_FOUND: "READER_NOT_FOUND";
+  readonly PCSC_UNAVAILABLE: "PCSC_UNAVAILABLE";
+  readonly NO_CARD: "NO_CARD";
+  readonly CARD_REMOVED: "CARD_REMOVED";
+  readonly UNSUPPORTED_CARD: "UNSUPPORTED_CARD";
+  readonly CARD_ERROR: "CARD_ERROR";
+  readonly CARD_BUSY: "CARD_BUSY";
+  readonly CPS_REQUIRED: "CPS_REQUIRED";
+  readonly OD_NOT_FOUND: "OD_NOT_FOUND";
+  readonly OD_TABLE_INVALID: "OD_TABLE_INVALID";
+  readonly FORBIDDEN: "FORBIDDEN";
+  readonly TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS";
+  readonly RESULT_TOO_LARGE: "RESULT_TOO_LARGE";
+  readonly BRIDGE_ERROR: "BRIDGE_ERROR";
+  readonly UNKNOWN: "UNKNOWN";
+};
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export declare const PageEvent: {
+  readonly CARD_INSERTED: "card.inserted";
+  readonly CARD_REMOVED: "card.removed";
+};
+export type CardEventName = "card.inserted" | "card.removed";
+
+export type CardType = "vitale1" | "vitale2" | "cps2ter" | "cps3" | "cps4" | "cps-contactless" | "unknown";
+
+export declare class VitaleBridgeError extends Error {
+  readonly code: ErrorCodeValue | string;
+  readonly details: Record<string, unknown>;
+  constructor(code: string, message: string, details?: Record<string, unknown>);
+}
+declare class TypedError extends VitaleBridgeError {
+  constructor(message?: string, details?: Record<string, unknown>);
+}
+export declare class ExtensionMissingError extends TypedError {}
+export declare class HostMissingError extends TypedError {}
+export declare class VersionMismatchError extends TypedError {}
+export declare class NoReaderError extends TypedError {}
+export declare class NoCardError extends TypedError {}
+export declare class CardRemovedError extends TypedError {}
+export declare class CpsRequiredError extends TypedError {}
+export declare class OriginRefusedError extends TypedError {}
+export declare class TimeoutError extends TypedError {}
+export declare class InsecureContextError extends TypedError {}
+export declare class ReadInProgressError extends TypedError {}
+export declare class OdNotFoundError extends TypedError {}
+export declare class UnsupportedCardError extends TypedError {}
+
+export declare function errorFromWire(wire: { code?: string; message?: string; details?: Record<string, unknown> } | null): VitaleBridgeError;
+
+export interface HostInfo {
+  name: string;
+  version: string;
+  protocolVersion: string;
+  transport: string;
+  driver: "pcsc" | "simulator" | string;
+}
+
+export interface BridgeStatus {
+  extension: { version: string };
+  state: "idle" | "connecting" | "ready" | "incompatible" | "unavailable";
+  transport: "native" | "websocket" | null;
+  host: HostInfo | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  readers?: ReadersList;
+}
+
+export interface Reader {
+  name: string;
+  cardPresent: boolean;
+  cardType: CardType | null;
+  atr: string | null;
+}
+export interface ReadersList {
+  readers: Reader[];
+  driver?: string;
+}
+
+export interface BirthDate {
+  /** Exactly as on the card: YYYYMMDD, or YYMMDD when the century is missing. */
+  raw: string;
+  /** Only when raw is a real calendar date. */
+  iso: string | null;
+  lunar: boolean;
+  missingCentury: boolean;
+}
+export interface Nir {
+  number: string;
+  key: string | null;
+  keyValid: boolean | null;
+  provisional: boolean;
+}
+export interface RightsPeriod {
+  start: string | null;
+  end: string | null;
+}
+export interface AmoBeneficiaire {
+  qualite: string;
+  qualiteLibelle: string | null;
+  droits: RightsPeriod[];
+}
+export interface Beneficiary {
+  nom: string;
+  prenom: string;
+  dateNaissance: BirthDate;
+  rangNaissance: number;
+  nir: Nir | null;
+  /** Only with scope "full" (a CPS card present). */
+  amo: AmoBeneficiaire | null;
+  unknownTags: { tag: string; value: string; path: string }[];
+}
+export interface AmoAssure {
+  regime: string;
+  caisse: string;
+  centre: string;
+  codeGestion: string | null;
+}
+export interface OrganismeDestinataire {
+  od: string;
+  codeCentreInformatique: string;
+  libelle: string;
+  regime: string;
+  regimeName: string | null;
+  caisse: string;
+  centre: string;
+  adresse1: string | null;
+  adresse2: string | null;
+  commune: string | null;
+  codePostal: string | null;
+  cedex: string | null;
+  telephone: string | null;
+  fax: string | null;
+  tableVersion: string;
+  matched: "exact" | "centre-wildcard";
+}
+export interface Availability {
+  scope: "clear" | "full";
+  identity: boolean;
+  amo: boolean;
+  reason: string | null;
+  reasonCode: "CPS_ABSENT" | "PROTECTED_BY_CARD" | "NOT_REQUESTED" | null;
+}
+export interface VitaleRead {
+  reader: string;
+  cardType: CardType;
+  atr: string;
+  serialNumber: string | null;
+  validity: { start: string | null; end: string | null; rawStart: string | null; rawEnd: string | null } | null;
+  beneficiaries: Beneficiary[];
+  amo: AmoAssure | null;
+  availability: Availability;
+  organismeDestinataire: OrganismeDestinataire | null;
+  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo";
+  unknownTags: { tag: string; value: string; path: string }[];
+}
+export interface CpsStatus {
+  present: boolean;
+  reader: string | null;
+  cardType: CardType | null;
+  atr: string | null;
+  cardNumber: string | null;
+  pinTriesMax?: number | null;
+  pinTriesRemaining: number | null;
+}
+export interface OdSearchResult {
+  query: string;
+  tableVersion: string;
+  total: number;
+  results: { organisme: OrganismeDestinataire; score: number; matchedOn: string }[];
+}
+export interface CardEvent {
+  type: CardEventName;
+  reader: string;
+  cardType: CardType | null;
+}
+
+export interface ConnectOptions {
+  /** Milliseconds for each call, consent prompt included (default 150000). */
+  timeout?: number;
+  /** Milliseconds to wait for the extension to answer at all (default 1500). */
+  detectTimeout?: number;
+  window?: Window;
+}
+export interface ReadVitaleOptions {
+  /** "auto" (default): full when a CPS is present, clear otherwise. */
+  scope?: "auto" | "clear" | "full";
+  /** Attach the organisme destinataire when AMO data is read (default true). */
+  resolveOd?: boolean;
+  reader?: string;
+  timeout?: number;
+}
+
+export declare class VitaleBridge {
+  static connect(options?: ConnectOptions): Promise<VitaleBridge>;
+  readonly extension: { version: string; protocolVersion: string };
+  readonly host: BridgeStatus;
+  status(): Promise<BridgeStatus>;
+  readers(): Promise<ReadersList>;
+  readVitale(options?: ReadVitaleOptions): Promise<VitaleRead>;
+  cpsStatus(): Promise<CpsStatus>;
+  resolveOd(regime: string, caisse: string, centre: string): Promise<OrganismeDestinataire>;
+  searchOd(text: string, options?: { limit?: number }): Promise<OdSearchResult>;
+  on(event: CardEventName, listener: (event: CardEvent) => void): () => void;
+  off(event: CardEventName, listener: (event: CardEvent) => void): void;
+  eventsReady(): Promise<void>;
+  close(): void;
+}
+export default VitaleBridge;
