@@ -16,7 +16,7 @@ from bridge.cards.models import BirthDate
 
 def decode(value: bytes) -> str:
     """The date text from a card value: ASCII digits, or packed BCD as some files use."""
-    if value and all(0x30 <= b <= 0x39 for b in value):
+    if value.isdigit():  # bytes.isdigit: ASCII digits only
         return value.decode("ascii")
     hexed = value.hex()
     if hexed.isdigit():  # BCD: every nibble is a decimal digit

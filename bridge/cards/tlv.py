@@ -10,7 +10,7 @@ does not use can never make a read fail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bridge.errors import CardCommunicationError
 
@@ -21,8 +21,9 @@ PADDING = (0x00, 0xFF)
 MAX_DEPTH = 8
 
 
-@dataclass(frozen=True)
-class Tlv:
+class Tlv(NamedTuple):
+    """One object: the tag as an int (``0x7F21`` for two bytes) and the raw value."""
+
     tag: int
     value: bytes
 
@@ -102,11 +103,16 @@ def parse(data: bytes) -> list[Tlv]:
     pos = 0
     n = len(data)
     while pos < n:
-        if data[pos] in PADDING:
+        first = data[pos]
+        if first == 0x00 or first == 0xFF:
             pos += 1
             continue
-        tag, pos = _read_tag(data, pos)
-        length, pos = _read_length(data, pos)
+        if first & 0x1F != 0x1F and pos + 1 < n and data[pos + 1] < 0x80:
+            # The common case, one-byte tag and short length, without the helpers' calls.
+            tag, length, pos = first, data[pos + 1], pos + 2
+        else:
+            tag, pos = _read_tag(data, pos)
+            length, pos = _read_length(data, pos)
         end = pos + length
         if end > n:
             raise _malformed(f"length {length} runs past the end of the data", pos)

@@ -95,11 +95,12 @@ VITALE1_MESSAGE = (
 def text(value: bytes) -> str:
     """Card text: ASCII in practice; Latin-1 is accepted since the charset is not confirmed."""
     value = value.rstrip(b"\x00")
+    if value.isascii():
+        return value.decode("ascii").strip()
     try:
-        out = value.decode("utf-8") if any(b >= 0x80 for b in value) else value.decode("ascii")
+        return value.decode("utf-8").strip()
     except UnicodeDecodeError:
-        out = value.decode("latin-1")
-    return out.strip()
+        return value.decode("latin-1").strip()
 
 
 @dataclass
