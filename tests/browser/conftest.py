@@ -76,16 +76,30 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def write_native_host(manifest_dir: Path, home: Path, *, firefox: bool = False, profiles=PROFILES) -> Path:
-    """A launcher that runs the simulator-backed native host, and its manifest in *manifest_dir*."""
+def write_native_host(
+    manifest_dir: Path,
+    home: Path,
+    *,
+    firefox: bool = False,
+    profiles=PROFILES,
+    pcsc_env: dict[str, str] | None = None,
+) -> Path:
+    """A launcher for the native host and its manifest in *manifest_dir*: the simulator driver
+    with *profiles*, or, given *pcsc_env* (the bench's environment), the pcsc driver."""
     manifest_dir.mkdir(parents=True, exist_ok=True)
     launcher = manifest_dir / "vitale-bridge-host.sh"
-    profile_args = " ".join(f"--profile {p}" for p in profiles)
+    if pcsc_env is None:
+        driver = "--driver simulator " + " ".join(f"--profile {p}" for p in profiles)
+        exports = ""
+    else:
+        driver = "--driver pcsc"
+        exports = "".join(f"export {k}='{v}'\n" for k, v in pcsc_env.items())
     launcher.write_text(
         "#!/bin/sh\n"
         f"export VITALE_BRIDGE_HOME='{home}'\n"
+        f"{exports}"
         f"cd '{REPO}'\n"
-        f"exec '{sys.executable}' -m bridge native --driver simulator {profile_args} \"$@\"\n",
+        f"exec '{sys.executable}' -m bridge native {driver} \"$@\"\n",
         encoding="utf-8",
     )
     launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -26,8 +26,14 @@ const MESSAGES = {
   [ErrorCode.OD_NOT_FOUND]: "Aucun organisme destinataire trouvé pour ces codes.",
 };
 
+/** Why the AMO rights are absent from a read (availability.reasonCode). */
+const AMO_ABSENT = {
+  CPS_ABSENT: "Droits AMO non lus : insérez votre carte CPS pour lire régime, caisse, centre et qualité.",
+  PROTECTED_BY_CARD: "Droits AMO non lus : la carte Vitale les protège, seul le logiciel de lecture agréé SESAM-Vitale peut les lire. L'identité a été lue.",
+  NOT_REQUESTED: "Seule l'identité a été demandée.",
+};
+
 let bridge = null;
-let lastRead = null;
 
 function showError(err) {
   const box = $("error");
@@ -118,8 +124,9 @@ function showBeneficiaries(read) {
   $("beneficiaries").hidden = false;
   $("beneficiaries").disabled = false;
   const availability = $("availability");
-  availability.hidden = !(read.availability && read.availability.reason);
-  availability.textContent = read.availability && read.availability.reason ? read.availability.reason : "";
+  const why = read.availability ? AMO_ABSENT[read.availability.reasonCode] || read.availability.reason : "";
+  availability.hidden = !why;
+  availability.textContent = why || "";
 }
 
 async function readCard() {
@@ -128,7 +135,6 @@ async function readCard() {
   $("read").textContent = "Lecture…";
   try {
     const read = await bridge.readVitale({ scope: "auto", resolveOd: true });
-    lastRead = read;
     showBeneficiaries(read);
     if (read.beneficiaries.length) fill(read.beneficiaries[0]);
     fillAmo(read);

@@ -110,8 +110,11 @@ export function renderVitale(read) {
         row(t("field_code_gestion"), read.amo.codeGestion),
       ),
     );
-  } else if (read.availability && read.availability.reason) {
-    box.append(el("p", { class: "notice", "data-testid": "amo-absent" }, `${t("amo_absent")} ${read.availability.reason}`));
+  } else if (read.availability && (read.availability.reasonCode || read.availability.reason)) {
+    // The host explains in English; say it in the practitioner's language when the code is known.
+    const code = read.availability.reasonCode;
+    const why = code && t(`amo_reason_${code}`) !== `amo_reason_${code}` ? t(`amo_reason_${code}`) : read.availability.reason;
+    box.append(el("p", { class: "notice", "data-testid": "amo-absent" }, `${t("amo_absent")} ${why}`));
   }
   const od = odFields(read.organismeDestinataire);
   if (od) {
