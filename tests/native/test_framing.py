@@ -179,3 +179,24 @@ def test_stray_prints_never_reach_the_frame_channel(tmp_path):
     assert proc.stdout == frame(b'{"ok":true}')
     for text in (b"stray print", b"stray write", b"stray fd1"):
         assert text in proc.stderr
+
+
+def test_card_events_reach_the_port_of_a_real_host(spawn):
+    """Simulator driver: pulling and inserting a card pushes notifications on the open port."""
+    host = spawn("--driver", "simulator", "--profile", "adulte")
+    host.send({"jsonrpc": "2.0", "id": 1, "method": "events.subscribe", "params": {"events": ["card.inserted", "card.removed"]}})
+    assert host.receive()["id"] == 1
+    host.send({"jsonrpc": "2.0", "id": 9, "method": "readers.list"})
+    (reader,) = [r["name"] for r in host.receive()["result"]["readers"] if r["cardPresent"]]
+    host.send({"jsonrpc": "2.0", "id": 2, "method": "simulator.remove", "params": {"reader": reader}})
+    host.send({"jsonrpc": "2.0", "id": 3, "method": "simulator.insert", "params": {"profile": "cps3"}})
+    seen = [host.receive(timeout=15) for _ in range(4)]  # two answers, two events, any order
+    events = [m for m in seen if "method" in m]
+    answers = {m["id"] for m in seen if "id" in m}
+    assert answers == {2, 3}
+    assert [e["method"] for e in events] == ["card.removed", "card.inserted"]
+    assert events[0]["params"]["reader"] == reader
+    assert events[1]["params"]["cardType"].startswith("cps")
+    assert set(events[1]["params"]) <= {"reader", "cardType", "atr"}  # no card content in events
+    code, rest, _ = host.finish()
+    assert (code, rest) == (0, b"")
