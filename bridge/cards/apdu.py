@@ -7,10 +7,10 @@ Vitale and CPS contact cards speak T=0 only, so two answers are not errors but i
 * ``6C xx``: wrong Le; send the same command again with Le = xx.
 
 :meth:`ApduProcessor.send` applies both and then hands the final status word to
-:func:`raise_for_status`, the only place where a status word becomes an exception. The
-exceptions are :class:`~bridge.errors.CardCommunicationError` subclasses (code ``CARD_ERROR``)
-carrying the status word, so a session can tell "protected by the card" from "file absent"
-while clients keep one stable code.
+:func:`raise_for_status`, the only place where a status word becomes an exception: a
+:class:`StatusWordError` kind carrying the status word, so a session can tell "protected by the
+card" from "file absent". What a session does not handle leaves it as the public
+:class:`~bridge.errors.CardCommunicationError` (code ``CARD_ERROR``, details ``sw``, ``ins``).
 """
 
 from __future__ import annotations
@@ -52,29 +52,53 @@ def sw_hex(sw: int) -> str:
     return f"{sw:04X}"
 
 
-class StatusWordError(CardCommunicationError):
-    """The card refused a command; ``sw`` is the status word (details: ``sw``, ``ins``)."""
+class StatusWordError(Exception):
+    """The card refused a command; ``sw`` is the status word.
 
-    def __init__(self, sw: int, ins: int, message: str | None = None) -> None:
+    Internal to the card layer, like yubikit's ``ApduError``: the sessions tell the kinds apart
+    (a protected file is not an absent one) and turn whatever escapes them into the public
+    :class:`~bridge.errors.CardCommunicationError` with :meth:`to_bridge_error`. Keeping these
+    out of the public error tree keeps one wire code per class there.
+    """
+
+    what = "The card refused a command"
+
+    def __init__(self, sw: int, ins: int) -> None:
         self.sw = sw
         self.ins = ins
-        super().__init__(message, sw=sw_hex(sw), ins=f"{ins:02X}")
+        super().__init__(f"{self.what} (status {sw_hex(sw)}, instruction {ins:02X})")
+
+    def to_bridge_error(self) -> CardCommunicationError:
+        return CardCommunicationError(
+            f"{self.what} (status {sw_hex(self.sw)}). Remove the card, insert it again and retry; "
+            "if it happens again this card may not be supported.",
+            sw=sw_hex(self.sw),
+            ins=f"{self.ins:02X}",
+        )
 
 
 class SecurityStatusError(StatusWordError):
     """69 82 / 69 83 / 69 85 / 69 86: the data is protected (needs authentication)."""
 
+    what = "The card protects this data"
+
 
 class FileNotFoundOnCard(StatusWordError):
-    """6A 82 / 6A 83 / 6A 86 / 6B 00: the file or record is not on this card (or not there)."""
+    """6A 82 / 6A 83 / 6A 86 / 6A 88 / 6B 00: the file or record is not on this card (or not there)."""
+
+    what = "The card does not have the expected file"
 
 
 class UnsupportedCommandError(StatusWordError):
     """6D 00 / 6E 00: the card does not know this command or class (another card type)."""
 
+    what = "The card does not support the command"
+
 
 class WrongLengthError(StatusWordError):
     """67 00 (or a 6C xx that did not settle): the card disagrees about lengths."""
+
+    what = "The card refused the length of a command"
 
 
 def raise_for_status(sw: int, ins: int) -> None:

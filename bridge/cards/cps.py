@@ -60,8 +60,10 @@ class CpsSession:
             for item in tlv.parse(data):
                 if item.tag == TAG_CARD_NUMBER:
                     return item.value.hex().upper()
-        except (StatusWordError, CardCommunicationError) as exc:
-            log.info("CPS card number not readable (%s)", exc.details.get("sw") or exc.code)
+        except StatusWordError as exc:
+            log.info("CPS card number not readable (%04X)", exc.sw)
+        except CardCommunicationError as exc:
+            log.info("CPS card number not readable (%s)", exc.details.get("reason") or exc.code)
         return None
 
     def pin_tries(self) -> tuple[int | None, int | None]:
@@ -73,9 +75,11 @@ class CpsSession:
                 if item.tag in (TAG_TRIES_MAX, TAG_TRIES_REMAINING) and item.value:
                     found[item.tag] = item.value[-1]
             return found.get(TAG_TRIES_MAX), found.get(TAG_TRIES_REMAINING)
-        except (StatusWordError, CardCommunicationError) as exc:
-            log.info("CPS PIN counters not readable (%s)", exc.details.get("sw") or exc.code)
-            return None, None
+        except StatusWordError as exc:
+            log.info("CPS PIN counters not readable (%04X)", exc.sw)
+        except CardCommunicationError as exc:
+            log.info("CPS PIN counters not readable (%s)", exc.details.get("reason") or exc.code)
+        return None, None
 
     def read(self) -> CpsInfo:
         number = self.card_number()

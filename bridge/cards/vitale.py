@@ -180,13 +180,16 @@ class VitaleSession:
     def read_clear(self) -> VitaleClearData:
         """The identity data of every bénéficiaire, NIRs, card validity; no partial result."""
         try:
-            files = self._read_short_path()
-            path = "short"
-            protected: list[str] = []
-        except (FileNotFoundOnCard, UnsupportedCommandError, WrongLengthError, SecurityStatusError) as exc:
-            log.info("short Vitale path refused (%s); reading the directory", exc.details.get("sw"))
-            files, protected = self._read_directory_path()
-            path = "directory"
+            try:
+                files = self._read_short_path()
+                path = "short"
+                protected: list[str] = []
+            except (FileNotFoundOnCard, UnsupportedCommandError, WrongLengthError, SecurityStatusError) as exc:
+                log.info("short Vitale path refused (%04X); reading the directory", exc.sw)
+                files, protected = self._read_directory_path()
+                path = "directory"
+        except StatusWordError as exc:
+            raise exc.to_bridge_error() from None
         data = parse_files(files, self.card_type)
         data.protected_files = protected
         data.path = path

@@ -65,9 +65,10 @@ def test_status_words_become_typed_errors(sw, cls):
     conn = ScriptedConnection(ATR, [("00B0820000", sw)])
     with pytest.raises(cls) as info:
         ApduProcessor(conn).send(bytes.fromhex("00B0820000"))
-    assert isinstance(info.value, CardCommunicationError)
-    assert info.value.code == "CARD_ERROR"
-    assert info.value.details == {"sw": sw, "ins": "B0"}
+    assert info.value.sw == int(sw, 16)
+    public = info.value.to_bridge_error()  # what leaves a session
+    assert isinstance(public, CardCommunicationError) and public.code == "CARD_ERROR"
+    assert public.details == {"sw": sw, "ins": "B0"}
 
 
 @pytest.mark.parametrize("sw", ["9000", "6282", "6283"])
