@@ -3,7 +3,13 @@ the host over the WebSocket (the floor), in one run.
 
     python benchmarks/bench_e2e.py [--reads 40] [--warmup 5]
 
-Paths measured (simulator driver, profiles famille + cps3, scope auto = full read + OD):
+Two benches, each with the cards famille + cps3 and ``scope: "auto"``:
+
+- simulator: the host's in-process simulator driver (full read, AMO and OD);
+- pcsc:      the virtual PC/SC bench (pcscd + vpcd virtual cards, ``bridge.bench``) and the
+             host's pcsc driver: every APDU goes through pcscd, as with a real reader.
+
+Paths measured on each:
 
 - direct:      BridgeClient -> WebSocket -> host (``vitale.read``)                   baseline
 - page/ws:     page SDK -> content script -> background -> WebSocket -> the SAME host
@@ -46,11 +52,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_host(home: Path, port: int) -> subprocess.Popen:
-    args = [sys.executable, "-m", "bridge", "serve", "--driver", "simulator", "--port", str(port), "--no-ipv6"]
-    for p in PROFILES:
-        args += ["--profile", p]
-    proc = subprocess.Popen(args, env={**os.environ, "VITALE_BRIDGE_HOME": str(home)}, cwd=REPO,
+def driver_args(driver: str) -> list[str]:
+    if driver == "pcsc":
+        return ["--driver", "pcsc"]
+    return ["--driver", "simulator", *(a for p in PROFILES for a in ("--profile", p))]
+
+
+def start_host(home: Path, port: int, driver: str, env: dict[str, str]) -> subprocess.Popen:
+    args = [sys.executable, "-m", "bridge", "serve", *driver_args(driver), "--port", str(port), "--no-ipv6"]
+    proc = subprocess.Popen(args, env={**os.environ, **env, "VITALE_BRIDGE_HOME": str(home)}, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -63,13 +73,13 @@ def start_host(home: Path, port: int) -> subprocess.Popen:
     raise SystemExit("vitale-bridge serve did not start")
 
 
-def native_manifest(user_data_dir: Path, home: Path) -> None:
+def native_manifest(user_data_dir: Path, home: Path, driver: str, env: dict[str, str]) -> None:
     d = user_data_dir / "NativeMessagingHosts"
     d.mkdir(parents=True)
     launcher = d / "host.sh"
-    profiles = " ".join(f"--profile {p}" for p in PROFILES)
-    launcher.write_text(f"#!/bin/sh\nexport VITALE_BRIDGE_HOME='{home}'\ncd '{REPO}'\n"
-                        f"exec '{sys.executable}' -m bridge native --driver simulator {profiles} \"$@\"\n")
+    exports = "".join(f"export {k}='{v}'\n" for k, v in env.items())
+    launcher.write_text(f"#!/bin/sh\nexport VITALE_BRIDGE_HOME='{home}'\n{exports}cd '{REPO}'\n"
+                        f"exec '{sys.executable}' -m bridge native {' '.join(driver_args(driver))} \"$@\"\n")
     launcher.chmod(0o755)
     (d / f"{NATIVE_HOST_NAME}.json").write_text(json.dumps({
         "name": NATIVE_HOST_NAME, "description": "bench", "path": str(launcher), "type": "stdio",
@@ -111,7 +121,7 @@ PAGE_LOOP = """async ([warmup, reads]) => {
 }"""
 
 
-def page_reads(ws_port: int, warmup: int, reads: int, work: Path) -> dict[str, list[float]]:
+def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, env: dict[str, str]) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     from bridge.demo.server import start_demo_server
@@ -120,7 +130,7 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path) -> dict[str, l
                    capture_output=True)
     ext = REPO / "extension" / "dist" / "chrome"
     udd = work / "udd"
-    native_manifest(udd, work / "native-home")
+    native_manifest(udd, work / "native-home", driver, env)
     out: dict[str, list[float]] = {}
     with start_demo_server(0) as demo, sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
@@ -160,29 +170,44 @@ def describe(times: list[float]) -> str:
     return f"median {statistics.median(times):7.2f} ms   p95 {q[18]:7.2f} ms   min {min(times):6.2f} ms   (n={len(times)})"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reads", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vb-bench-e2e-") as tmp:
+def scenario(driver: str, args: argparse.Namespace, env: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"vb-bench-e2e-{driver}-") as tmp:
         work = Path(tmp)
         home = work / "ws-home"
         port = free_port()
-        host = start_host(home, port)
+        host = start_host(home, port, driver, env)
         try:
             direct = asyncio.run(direct_reads(home, port, args.warmup, args.reads))
-            page = page_reads(port, args.warmup, args.reads, work)
+            page = page_reads(port, args.warmup, args.reads, work, driver, env)
             direct += asyncio.run(direct_reads(home, port, args.warmup, args.reads))
         finally:
             host.terminate()
             host.wait(10)
     base = statistics.median(direct)
-    print("readVitale end to end (simulator, famille + cps3, scope auto with OD), one run:")
-    print(f"  direct WebSocket (baseline)  {describe(direct)}")
+    print(f"[{driver}] readVitale, famille + cps3, scope auto:")
+    print(f"  direct WebSocket (baseline)   {describe(direct)}")
     for name, label in (("websocket", "page SDK -> extension -> WS "), ("native", "page SDK -> extension -> NM ")):
         times = page[name]
-        print(f"  {label} {describe(times)}   ratio {statistics.median(times) / base:4.2f}x")
+        print(f"  {label}  {describe(times)}   ratio {statistics.median(times) / base:4.2f}x"
+              f"   (+{statistics.median(times) - base:.2f} ms)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reads", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--bench", choices=["simulator", "pcsc", "both"], default="both")
+    args = parser.parse_args()
+    if args.bench in ("simulator", "both"):
+        scenario("simulator", args, {})
+    if args.bench in ("pcsc", "both"):
+        from bridge.bench import Bench
+
+        with tempfile.TemporaryDirectory(prefix="vb-bench-pcsc-") as bench_home:
+            with Bench(home=bench_home) as bench:
+                bench.insert("famille")
+                bench.insert("cps3")
+                scenario("pcsc", args, dict(bench.env))
     print("target: page path within 1.3x of the direct path")
     return 0
 
