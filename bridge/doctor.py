@@ -336,7 +336,7 @@ def check_port(paths: Paths, port: int) -> list[Check]:
             name,
             FAIL,
             "in use by a program that does not answer as vitale-bridge",
-            f"stop that program, or run 'vitale-bridge serve --port N' with a free port N",
+            "stop that program, or run 'vitale-bridge serve --port N' with a free port N",
         )
     ]
 

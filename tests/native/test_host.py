@@ -14,7 +14,7 @@ from bridge.app import Bridge
 from bridge.rpc import CallContext
 from bridge.transport import native
 from bridge.transport.native import MAX_OUTGOING, FrameReader, NativeHost
-from bridge.wire import NoParams, WireModel
+from bridge.wire import WireModel
 
 
 class Size(WireModel):
