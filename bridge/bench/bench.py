@@ -119,7 +119,6 @@ class Bench:
         readers: tuple[str, ...] | list[str] = DEFAULT_READERS,
         socket: SocketMode = "private",
         control: bool = True,
-        export_env: bool = True,
         die_with_parent: bool = True,
     ) -> None:
         from bridge.settings import Paths
@@ -135,7 +134,6 @@ class Bench:
         self.reader_names = list(readers)
         self.socket_mode: SocketMode = socket
         self.control_enabled = control
-        self.export_env = export_env
         self.die_with_parent = die_with_parent
         self.slots: dict[str, Slot] = {}
         self.daemon: PcscDaemon | None = None
@@ -201,7 +199,7 @@ class Bench:
             return None
         # libpcsclite reads PCSCLITE_CSOCK_NAME once per process: when this process already
         # points at a socket nobody serves (an earlier bench), serve that same path again.
-        if _PROCESS_SOCKET is not None and self.export_env:
+        if _PROCESS_SOCKET is not None:
             return _PROCESS_SOCKET
         existing = os.environ.get(ENV_SOCKET)
         if existing and not socket_alive(existing):
@@ -226,14 +224,15 @@ class Bench:
                 )
             _RUNNING_PRIVATE.add(id(self))
         self.daemon.start()
-        if self.export_env:
-            self._saved_env = os.environ.get(ENV_SOCKET)
-            if self.daemon.socket_path is not None:
-                global _PROCESS_SOCKET
-                _PROCESS_SOCKET = _PROCESS_SOCKET or self.daemon.socket_path
-                os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
-            else:
-                os.environ.pop(ENV_SOCKET, None)
+        # This process's own PC/SC calls (the probe below, pyscard in tests) and the
+        # subprocesses it starts must find the bench's pcscd.
+        self._saved_env = os.environ.get(ENV_SOCKET)
+        if self.daemon.socket_path is not None:
+            global _PROCESS_SOCKET
+            _PROCESS_SOCKET = _PROCESS_SOCKET or self.daemon.socket_path
+            os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
+        else:
+            os.environ.pop(ENV_SOCKET, None)
         self.slots = {name: Slot(name, self.daemon.ports[name]) for name in self.reader_names}
         from bridge.bench.probe import PcscProbe
 
@@ -292,7 +291,7 @@ class Bench:
                         sock.parent.rmdir()
                 self.daemon = None
             _RUNNING_PRIVATE.discard(id(self))
-            if self.export_env and self._saved_env is not None:
+            if self._saved_env is not None:
                 os.environ[ENV_SOCKET] = self._saved_env
             if self.runtime_dir is not None:
                 shutil.rmtree(self.runtime_dir, ignore_errors=True)

@@ -52,7 +52,7 @@ def pcsc_bridge(vitale_readers, tmp_path):
 
 async def _next_event(client: BridgeClient, name: str, reader: str) -> dict:
     while True:
-        note = await asyncio.wait_for(client.notifications.get(), 5)
+        note = await asyncio.wait_for(client.notifications.get(), 10)
         if note["method"] == name and note["params"]["reader"] == reader:
             return note["params"]
 
@@ -63,7 +63,11 @@ async def test_ehr_reads_then_the_patient_changes(vitale_readers, pcsc_bridge):
     vitale_readers.insert("cps3")
     vitale = vitale_readers.pcsc_reader("Vitale")
     async with BridgeClient.connect(port=port, paths=paths) as client:
-        readers = {r["name"]: r for r in (await client.call("readers.list"))["readers"]}
+        for _ in range(100):  # the bridge's card watcher may lag the insertion a moment
+            readers = {r["name"]: r for r in (await client.call("readers.list"))["readers"]}
+            if all(readers.get(r, {}).get("cardPresent") for r in (vitale, vitale_readers.pcsc_reader("CPS"))):
+                break
+            await asyncio.sleep(0.05)
         assert readers[vitale]["cardType"] == "vitale2"
         assert readers[vitale_readers.pcsc_reader("CPS")]["cardType"] == "cps3"
         read = await client.call("vitale.read", {})
