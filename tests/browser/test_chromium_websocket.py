@@ -35,8 +35,32 @@ def test_popup_reports_the_websocket_transport(browser, artifacts):
     popup.close()
 
 
+def test_host_missing_is_said_plainly(browser, demo_server, artifacts):
+    """Native messaging only, and no native host registered: the page and the popup say so."""
+    ctx, ext_id = browser
+    set_extension_settings(ctx, ext_id, transport="native")
+    try:
+        page = ctx.new_page()
+        open_with_consent(ctx, page, demo_server.url, "once")
+        page.wait_for_selector("body[data-ready=error]")
+        assert page.get_attribute("[data-testid=error]", "data-code") == "HOST_MISSING"
+        assert "vitale-bridge ne répond pas" in page.text_content("[data-testid=error]")
+        page.close()
+        popup = ctx.new_page()
+        popup.set_viewport_size({"width": 400, "height": 400})
+        popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+        popup.wait_for_selector("body[data-ready=true]")
+        assert popup.text_content("[data-testid=status]").strip() == "vitale-bridge est introuvable"
+        assert "Installez-le ou démarrez-le" in popup.text_content("[data-testid=status-error]")
+        assert popup.locator("[data-testid=read]").is_disabled()
+        popup.screenshot(path=str(artifacts / "popup-host-missing.png"))
+        popup.close()
+    finally:
+        set_extension_settings(ctx, ext_id, transport="auto")
+
+
 def test_demo_reads_over_websocket_and_follows_the_card(browser, demo_server, ws_host, artifacts):
-    ctx, _ = browser
+    ctx, ext_id = browser
     page = ctx.new_page()
     open_with_consent(ctx, page, demo_server.url, "once")
     page.wait_for_selector("body[data-ready=true]")
@@ -57,6 +81,15 @@ def test_demo_reads_over_websocket_and_follows_the_card(browser, demo_server, ws
     page.click("[data-testid=read]")
     page.wait_for_selector("body[data-read=error]")
     assert page.get_attribute("[data-testid=error]", "data-code") in {"NO_CARD", "NO_READER"}
+
+    # The popup says the same in plain words, with what to do.
+    popup = ctx.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    popup.wait_for_selector("body[data-ready=true]")
+    popup.click("[data-testid=read]")
+    popup.wait_for_selector("[data-testid=read-error]:not([hidden])")
+    assert "Insérez la carte" in popup.text_content("[data-testid=read-error]")
+    popup.close()
 
     # Another patient's card goes in: the page hears it and can read it.
     ws_host.insert("adulte", "Simulated Vitale Reader")
