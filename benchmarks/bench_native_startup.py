@@ -13,7 +13,7 @@ the same run (so they share the machine's noise):
 
 Targets (issue 6): the Python entry within 1.5x of the floor, PyInstaller within 2x.
 
-    python benchmarks/bench_native_startup.py [--runs 20] [--frozen PATH | --no-frozen] [--importtime]
+    python benchmarks/bench_native_startup.py [--runs 20] [--frozen PATH | --no-frozen] [--onefile] [--importtime]
 """
 
 from __future__ import annotations
@@ -67,15 +67,16 @@ def cold_start(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def build_frozen(tmp: Path) -> Path:
+def build_frozen(tmp: Path, onefile: bool = False) -> Path:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("vb_installer_build", ROOT / "installer" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)  # type: ignore[union-attr]
 
-    print("building the PyInstaller one-folder host (about 15-60 s)...", file=sys.stderr)
-    return build.build(tmp / "dist", tmp / "work", quiet=True)
+    kind = "one-file" if onefile else "one-folder"
+    print(f"building the PyInstaller {kind} host (about 15-60 s)...", file=sys.stderr)
+    return build.build(tmp / f"dist-{kind}", tmp / f"work-{kind}", onefile=onefile, quiet=True)
 
 
 def importtime(env: dict[str, str]) -> None:
@@ -101,6 +102,7 @@ def main() -> None:
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--frozen", type=Path, help="an existing PyInstaller build of the host")
     g.add_argument("--no-frozen", action="store_true", help="skip the PyInstaller build")
+    parser.add_argument("--onefile", action="store_true", help="also build and time the one-file build")
     parser.add_argument("--importtime", action="store_true", help="also print the costliest imports")
     args = parser.parse_args()
 
@@ -130,6 +132,8 @@ def main() -> None:
         frozen = None if args.no_frozen else (args.frozen or build_frozen(tmp))
         if frozen is not None:
             contenders["PyInstaller one-folder build"] = [str(frozen), ORIGIN]
+        if args.onefile:
+            contenders["PyInstaller one-file build"] = [str(build_frozen(tmp, onefile=True)), ORIGIN]
 
         for cmd in contenders.values():  # warm the page cache and .pyc files once
             cold_start(cmd, env)
