@@ -92,12 +92,14 @@ class CardService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = threading.Event()
+        self._stop_requested = asyncio.Event()
         self._changed = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._stopping.clear()
+        self._stop_requested.clear()
         await asyncio.to_thread(self.driver.open)
         try:
             self.snapshot = await asyncio.to_thread(self.driver.readers)
@@ -108,6 +110,7 @@ class CardService:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._stop_requested.set()
         self.driver.cancel()
         if self._watcher is not None:
             try:
@@ -134,12 +137,19 @@ class CardService:
             except Exception as exc:  # noqa: BLE001 - the watcher must outlive any driver hiccup
                 log.warning("card watcher: %s", type(exc).__name__)
                 new = self.snapshot
-                await asyncio.sleep(RETRY_DELAY)
+                await self._pause()
             if self._stopping.is_set():
                 break
             await self._apply(new)
             if not self.pcsc_available:
-                await asyncio.sleep(RETRY_DELAY)
+                await self._pause()
+
+    async def _pause(self) -> None:
+        """Wait before retrying, but wake at once when the service stops."""
+        try:
+            await asyncio.wait_for(self._stop_requested.wait(), RETRY_DELAY)
+        except asyncio.TimeoutError:
+            pass
 
     async def _apply(self, new: Snapshot) -> None:
         old, self.snapshot = self.snapshot, new

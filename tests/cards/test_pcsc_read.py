@@ -78,7 +78,13 @@ async def test_full_scope_over_pcsc_says_the_card_protects_amo(vitale_readers, p
 async def test_cps_status(vitale_readers, pcsc_bridge):
     vitale_readers.insert("cps3")
     await pcsc_bridge.cards.wait_for_card("cps3")
-    status = await pcsc_bridge.cards.cps_status()
+    with recording(pcsc_bridge) as recorders:
+        status = await pcsc_bridge.cards.cps_status()
+    # T=0: the SELECT's FCP is left unfetched, the PIN counters come with GET RESPONSE.
+    commands = list(recorders[0].commands())
+    assert commands[0] == "00A40904043F00D003" and commands[1] == "00B000000C"
+    assert commands[2].startswith("00CB3FFF") and commands[3].startswith("00C00000")
+    assert len(commands) == 4
     assert status.present and status.card_type == "cps3"
     assert status.card_number and len(status.card_number) == 20
     assert status.pin_tries_max == 3 and status.pin_tries_remaining is not None

@@ -158,6 +158,8 @@ class PcscDriver:
         self._context: int | None = None  # for listing and connecting
         self._watch_context: int | None = None  # only for the blocking GetStatusChange
         self._watch_states: dict[str, int] = {}
+        #: Set by cancel(): a wait that had not started blocking yet must not block either.
+        self._cancelled = threading.Event()
 
     # --- contexts --------------------------------------------------------------------------
 
@@ -189,7 +191,8 @@ class PcscDriver:
                 pass
 
     def open(self) -> None:
-        pass  # contexts are established lazily, so a bridge starts even without pcscd
+        # Contexts are established lazily, so a bridge starts even without pcscd.
+        self._cancelled.clear()
 
     def close(self) -> None:
         for context in (self._context, self._watch_context):
@@ -255,7 +258,7 @@ class PcscDriver:
             return current
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._cancelled.is_set():
                 return current
             states = [(name, self._watch_states.get(name, s.SCARD_STATE_UNAWARE)) for name in current]
             pnp = self._watch_states.get(PNP_READER, len(current) << 16)
@@ -285,6 +288,7 @@ class PcscDriver:
                 return current_after
 
     def cancel(self) -> None:
+        self._cancelled.set()
         context = self._watch_context
         if context is not None:
             try:
