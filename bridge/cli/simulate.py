@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Start pcscd with virtual readers 'Vitale' and 'CPS' and insert virtual cards. "
         "With no action, runs until Ctrl-C; the actions drive a running bench of the same --home.",
     )
-    p.add_argument("--profile", action="append", default=[], metavar="NAME_OR_FILE",
+    p.add_argument("--profile", default=DEFAULT_VITALE, metavar="NAME_OR_FILE",
                    help=f"Vitale profile to insert at start (default {DEFAULT_VITALE}); 'none' for an empty reader")
     p.add_argument("--cps", default=DEFAULT_CPS, metavar="NAME_OR_FILE",
                    help=f"CPS profile to insert at start (default {DEFAULT_CPS}); 'none' for an empty reader")
@@ -141,11 +141,10 @@ def run(args: argparse.Namespace) -> int:
         except BenchUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        for name in args.profile or [DEFAULT_VITALE]:
-            if name.lower() != "none":
-                bench.insert(name)
+        if args.profile.lower() != "none":
+            bench.insert(args.profile, "Vitale")
         if args.cps.lower() != "none":
-            bench.insert(args.cps)
+            bench.insert(args.cps, "CPS")
         if args.json:
             print_json({"status": bench.status(), "env": bench.env, "pcscdPid": bench.daemon.pid})
         else:
