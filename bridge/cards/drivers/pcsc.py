@@ -74,10 +74,6 @@ def _error(code: int, *, reader: str | None = None, during_read: bool = False) -
     if reader:
         details["reader"] = reader
     if code in SERVICE_LOST:
-        if during_read:
-            return CardRemovedError(
-                "The smart-card service stopped during the read. Retry when it is back.", **details
-            )
         return PcscUnavailableError(**details)
     if code in CARD_GONE:
         return CardRemovedError(**details) if during_read else NoCardError(**details)
@@ -210,7 +206,7 @@ class PcscDriver:
             raise _error(hresult)
         return list(names)
 
-    def _states(self, context: int, names: list[str]) -> Snapshot:
+    def _states(self, context: int, names: list[str], *, again: bool = True) -> Snapshot:
         if not names:
             return {}
         hresult, states = s.SCardGetStatusChange(context, 0, [(n, s.SCARD_STATE_UNAWARE) for n in names])
@@ -218,8 +214,9 @@ class PcscDriver:
             if _u(hresult) in SERVICE_LOST:
                 self._drop(context)
                 raise _error(hresult)
-            if _u(hresult) in READER_GONE or _u(hresult) == _u(s.SCARD_E_TIMEOUT):
-                return self._states(context, self._list(context))
+            if again and (_u(hresult) in READER_GONE or _u(hresult) == _u(s.SCARD_E_TIMEOUT)):
+                # A reader went away between the listing and this look: list once more.
+                return self._states(context, self._list(context), again=False)
             raise _error(hresult)
         return {name: self._reader_state(name, event, atr) for name, event, atr in states}
 
