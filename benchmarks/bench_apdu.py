@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bridge.bench.vpcd import recv_exact, tune  # noqa: E402
+from bridge.bench.vpcd import recv_exact, tune
 
 
 def stats(samples: list[float]) -> tuple[float, float]:
@@ -96,9 +96,9 @@ def main() -> None:
     parser.add_argument("--trap-apdus", type=int, default=20, help="APDUs without the fix (about 40 ms each)")
     args = parser.parse_args()
 
+    from bridge import profiles
     from bridge.bench import Bench, make_card
     from bridge.bench.vitale2 import identity_file
-    from bridge import profiles
 
     size = len(identity_file(profiles.load("famille")))
     size = -(-(size + 1) // 32) * 32  # the padded file size

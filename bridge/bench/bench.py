@@ -28,7 +28,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
 from bridge.bench.card import VirtualCard
@@ -123,7 +123,7 @@ class Bench:
     ) -> None:
         from bridge.settings import Paths
 
-        if not readers or len(set(r.lower() for r in readers)) != len(readers):
+        if not readers or len({r.lower() for r in readers}) != len(readers):
             raise ValueError("readers must be distinct, non-empty names")
         for r in readers:
             if not r.replace("-", "").replace("_", "").isalnum():
@@ -156,7 +156,7 @@ class Bench:
         """Environment a PC/SC client process needs to see the bench's readers."""
         return self.daemon.env if self.daemon else {}
 
-    def __enter__(self) -> Bench:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -329,7 +329,7 @@ class Bench:
             link = VpcdLink(card, slot.port)
             link.open()
             slot.link = link
-            slot.profile_name = getattr(card, "profile").name
+            slot.profile_name = card.profile.name
             log.info("card inserted: %s in %s", card.card_type, slot.pcsc_name)
             if wait:
                 self._wait(slot, present=True)

@@ -41,7 +41,7 @@ class VirtualCard(ABC):
         self._pending = b""
         self.on_reset()
 
-    def on_reset(self) -> None:  # noqa: B027 - optional hook
+    def on_reset(self) -> None:
         pass
 
     # --- APDUs ------------------------------------------------------------------------------------

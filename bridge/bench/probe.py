@@ -12,7 +12,8 @@ import time
 
 class PcscProbe:
     def __init__(self) -> None:
-        from smartcard import scard  # deferred: the bench module must import without pyscard
+        # Deferred: the bench modules must import (and say what is missing) without pyscard.
+        from smartcard import scard
 
         self.scard = scard
 

@@ -113,7 +113,7 @@ class VpcdLink:
                     sock.sendall(struct.pack(">H", len(reply)) + reply)
         except (EOFError, OSError):
             pass
-        except Exception:  # noqa: BLE001 - never let a card bug kill the bench silently
+        except Exception:
             log.exception("virtual card on port %d stopped", self.port)
 
     def _answer(self, payload: bytes) -> bytes | None:

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     bench.allow_remote_stop = True
     bench.stop_requested = stop
 
-    def on_signal(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -19,7 +19,7 @@ SELECT_MF = "00A40000023F00"
 SELECT_VITALE = "00A404000B" + AID_VITALE.hex()
 
 
-def Reader(card) -> T0Reader:  # noqa: N802 - reads like a class in the tests
+def Reader(card) -> T0Reader:
     card.power_on()
     reader = T0Reader(card.transmit)
     reader.card = card

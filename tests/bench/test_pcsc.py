@@ -177,21 +177,21 @@ def test_control_channel_from_another_process(vitale_readers):
     home = str(vitale_readers.home)
     vitale_readers.insert("famille")
     out = subprocess.run([*CLI, "--home", home, "simulate", "swap", "corse", "--reader", "Vitale"],
-                         capture_output=True, text=True, timeout=30)
+                         check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert vitale_readers.status()[0]["profile"] == "corse"
-    out = subprocess.run([*CLI, "--home", home, "simulate", "insert", "cps4"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([*CLI, "--home", home, "simulate", "insert", "cps4"], check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    out = subprocess.run([*CLI, "--home", home, "simulate", "remove"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([*CLI, "--home", home, "simulate", "remove"], check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    out = subprocess.run([*CLI, "--home", home, "simulate", "status", "--json"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([*CLI, "--home", home, "simulate", "status", "--json"], check=False, capture_output=True, text=True, timeout=30)
     status = json.loads(out.stdout)["status"]
     assert [s["profile"] for s in status] == [None, "cps4"]
     assert not vitale_readers.slot("Vitale").link
     # A test session's bench refuses a remote stop; a bad profile is a clear error.
-    out = subprocess.run([*CLI, "--home", home, "simulate", "stop"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([*CLI, "--home", home, "simulate", "stop"], check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 1 and "NOT_ALLOWED" in out.stderr
-    out = subprocess.run([*CLI, "--home", home, "simulate", "insert", "nope"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([*CLI, "--home", home, "simulate", "insert", "nope"], check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 1 and "NO_PROFILE" in out.stderr
 
 
@@ -239,7 +239,7 @@ def test_simulate_runs_and_leaves_nothing_behind(tmp_path, sig):
             c = r.createConnection(); c.connect(); print(bytes(c.getATR()).hex())
         """)
         seen = subprocess.run([sys.executable, "-c", check], env={**os.environ, **started["env"]},
-                              capture_output=True, text=True, timeout=30)
+                              check=False, capture_output=True, text=True, timeout=30)
         assert seen.stdout.strip().upper() == profiles.load("famille").atr
         proc.send_signal(sig)
         assert proc.wait(10) == 0, proc.stderr.read()
@@ -255,7 +255,7 @@ def test_simulate_runs_and_leaves_nothing_behind(tmp_path, sig):
 
 def test_simulate_refuses_a_second_bench_for_the_same_home(vitale_bench):
     out = subprocess.run([*CLI, "--home", str(vitale_bench.home), "simulate", "--socket", "private"],
-                         capture_output=True, text=True, timeout=30)
+                         check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 1 and "already runs for this home" in out.stderr
 
 
@@ -268,7 +268,7 @@ def test_python_api_teardown_in_a_fresh_process(tmp_path):
             print(json.dumps({{"runtime": str(bench.runtime_dir), "pcscd": bench.daemon.pid,
                               "readers": [s["pcscReader"] for s in bench.status()]}}), flush=True)
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["readers"] == ["Vitale 00 00", "CPS 00 00", "Spare 00 00"]
@@ -288,7 +288,7 @@ def test_fixture_says_what_to_install_and_never_skips_in_ci(tmp_path, ci, outcom
     env = {**os.environ, "CI": ci, "VITALE_BENCH_PCSCD": "/nonexistent/pcscd",
            "VITALE_BENCH_VPCD_LIB": "/nonexistent/libifdvpcd.so"}
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsE", "-p", "no:cacheprovider", str(tmp_path)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                         cwd=tmp_path, env=env, check=False, capture_output=True, text=True, timeout=60)
     assert f"1 {outcome}" in out.stdout or (outcome == "failed" and "1 error" in out.stdout), out.stdout
     assert "apt-get install -y --no-install-recommends pcscd" in out.stdout
     assert "vsmartcard-vpcd" in out.stdout
@@ -309,6 +309,6 @@ def test_sequential_benches_in_one_process_and_one_private_bench_at_a_time(tmp_p
                 except BenchUnavailable:
                     print("refused")
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["3b751300004509ea9000", "refused"] * 2
