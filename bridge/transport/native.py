@@ -27,8 +27,9 @@ Rules this module keeps, and why:
 
 stdin is read by a small thread with plain blocking reads: that works the same on every OS
 (asyncio's pipe support differs between Unix and Windows, and the browser's pipes are not
-overlapped on Windows). Frames are written from one writer thread, so a 1 MiB answer never
-blocks the event loop and two frames never interleave.
+overlapped on Windows). Frames are written by one daemon writer thread, so a 1 MiB answer never
+blocks the event loop, two frames never interleave, and a browser that stops reading cannot
+keep the process from exiting.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import os
 import struct
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import queue as queue_mod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ EXIT_PROTOCOL = 4
 
 #: Seconds that answers still in flight get once stdin closes (Firefox kills us after 3 s).
 DRAIN_SECONDS = 2.0
+
+#: Seconds to wait at exit for frames still being written (a browser that stopped reading).
+FLUSH_SECONDS = 2.0
 
 _HEADER = struct.Struct("=I")  # native byte order, standard size: what the browsers write
 
@@ -159,7 +163,8 @@ class NativeHost:
         self.out_fd = out_fd
         self.peer = Peer(transport="native", origin=origin, authenticated_by="native-manifest")
         self.max_outgoing = MAX_OUTGOING
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="native-writer")
+        #: Frames for the writer thread, each with the future to resolve once written.
+        self._outbox: queue_mod.SimpleQueue[tuple[bytes, asyncio.Future[None]] | None] = queue_mod.SimpleQueue()
         self._broken = False
         self._queue: asyncio.Queue[Any] | None = None
         #: Frames read but not yet taken by the loop: bounds memory if the peer floods us.
@@ -188,12 +193,37 @@ class NativeHost:
         out = replaced if isinstance(decoded, list) else replaced[0]
         return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+    def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The writer thread: frames go out whole and in order; a daemon, so a browser that
+        stopped reading can never keep the process alive."""
+
+        def settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
+            if fut.done():
+                return
+            if exc is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(exc)
+
+        while (item := self._outbox.get()) is not None:
+            data, fut = item
+            error: BaseException | None = None
+            try:
+                write_all(self.out_fd, data)
+            except OSError as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(settle, fut, error)
+            except RuntimeError:  # the loop is gone
+                return
+
     async def _write(self, payload: bytes) -> None:
         if self._broken:
             return
-        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outbox.put((encode_frame(payload), fut))
         try:
-            await loop.run_in_executor(self._writer, write_all, self.out_fd, encode_frame(payload))
+            await fut
         except OSError as exc:  # BrokenPipeError: the browser closed the port
             log.info("the browser closed the port (%s)", type(exc).__name__)
             self._broken = True
@@ -242,6 +272,7 @@ class NativeHost:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._queue = queue
         threading.Thread(target=self._read_loop, args=(loop, queue), name="native-reader", daemon=True).start()
+        threading.Thread(target=self._write_loop, args=(loop,), name="native-writer", daemon=True).start()
         session = self.bridge.open_session(self.peer, self.send_message)
         log.info("native port opened (%s)", self.peer.origin or "unknown caller")
         in_flight: set[asyncio.Task[None]] = set()
@@ -271,7 +302,10 @@ class NativeHost:
                     await process(message)
                     continue
                 if len(in_flight) >= self.settings.max_in_flight:
-                    await self.send_answer(json.dumps(_busy(message)))
+                    if isinstance(message, dict) and "id" not in message:
+                        log.warning("dropped a notification over the in-flight limit")
+                    else:
+                        await self.send_answer(json.dumps(_busy(message)))
                     continue
                 task = asyncio.create_task(process(message))
                 in_flight.add(task)
@@ -284,7 +318,14 @@ class NativeHost:
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
             await self.bridge.close_session(session)
-            self._writer.shutdown(wait=True)
+            if not self._broken:  # let the frames already queued reach the browser
+                flushed: asyncio.Future[None] = loop.create_future()
+                self._outbox.put((b"", flushed))
+                try:
+                    await asyncio.wait_for(flushed, FLUSH_SECONDS)
+                except (TimeoutError, OSError):
+                    log.warning("the browser is not reading our answers; exiting anyway")
+            self._outbox.put(None)
             log.info("native port closed")
         return exit_code
 

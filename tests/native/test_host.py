@@ -197,6 +197,24 @@ async def test_stdin_close_does_not_wait_forever_for_a_stuck_request(pipes, monk
     assert await pipes.close(timeout=5) == 0
 
 
+async def test_a_browser_that_stops_reading_cannot_keep_the_host_alive(pipes, monkeypatch):
+    monkeypatch.setattr(native, "FLUSH_SECONDS", 0.3)
+    pipes.send(call(1, "test.big", size=900_000))  # far more than a pipe holds: the writer blocks
+    await asyncio.sleep(0.3)
+    assert await pipes.close(timeout=5) == 0
+
+
+async def test_notification_over_the_in_flight_limit_gets_no_answer(pipes, bridge):
+    limit = bridge.settings.max_in_flight
+    for i in range(limit):
+        pipes.send(call(i, "test.wait", seconds=5))
+    pipes.send({"jsonrpc": "2.0", "method": "test.wait", "params": {"seconds": 5}})  # no id
+    pipes.send(call("over", "test.wait", seconds=5))
+    _, busy = await pipes.receive()
+    assert busy["id"] == "over"  # the notification before it was dropped silently
+    bridge.release.set()
+
+
 async def test_browser_closing_its_end_stops_the_host(pipes):
     os.close(pipes.out_r)
     pipes.out_r = -1
