@@ -33,7 +33,6 @@ from bridge.cards.models import (
     VitaleRead,
 )
 from bridge.cards.vitale import VitaleClearData, VitaleSession, amo_from_protected
-from bridge.od.models import OrganismeDestinataire
 from bridge.errors import (
     CpsRequiredError,
     NoCardError,
@@ -43,6 +42,7 @@ from bridge.errors import (
     PcscUnavailableError,
     ReaderNotFoundError,
 )
+from bridge.od.models import OrganismeDestinataire
 
 log = logging.getLogger("vitale_bridge.cards")
 
@@ -115,10 +115,10 @@ class CardService:
         if self._watcher is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._watcher), WATCH_WAIT + 1.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._watcher.cancel()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as exc:  # noqa: BLE001 - stopping must go on
+                log.debug("card watcher ended with %s", type(exc).__name__)
             self._watcher = None
         await asyncio.to_thread(self.driver.close)
 
@@ -148,7 +148,7 @@ class CardService:
         """Wait before retrying, but wake at once when the service stops."""
         try:
             await asyncio.wait_for(self._stop_requested.wait(), RETRY_DELAY)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _apply(self, new: Snapshot) -> None:
@@ -427,5 +427,5 @@ class CardService:
         try:
             await asyncio.wait_for(self._changed.wait(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False

@@ -6,8 +6,6 @@ import pytest
 
 from bridge.client import BridgeClient, RpcError
 
-from .conftest import profile
-
 
 @pytest.fixture
 async def client(server):

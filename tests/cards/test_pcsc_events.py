@@ -41,9 +41,8 @@ async def test_insert_and_remove_events(vitale_readers, pcsc_bridge):
 async def test_card_pulled_out_mid_read(vitale_readers, pcsc_bridge):
     reader = vitale_readers.insert("famille")
     pull_out_after(vitale_readers, "Vitale", apdus=3)
-    with recording(pcsc_bridge) as recorders:
-        with pytest.raises(CardRemovedError) as info:
-            await pcsc_bridge.cards.read_vitale(reader=reader)
+    with recording(pcsc_bridge) as recorders, pytest.raises(CardRemovedError) as info:
+        await pcsc_bridge.cards.read_vitale(reader=reader)
     assert info.value.code == "CARD_REMOVED"
     assert len(recorders[0].exchanges) <= 3  # stopped there: no partial result was built
     await pcsc_bridge.cards.wait_for_card(present=False)

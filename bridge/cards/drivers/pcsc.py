@@ -12,6 +12,7 @@ Return codes become the bridge's typed errors in :func:`_error`, and only there.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -181,10 +182,8 @@ class PcscDriver:
                 self._watch_context = None
                 self._watch_states = {}
         if context is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone with the old pcscd
                 s.SCardReleaseContext(context)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
 
     def open(self) -> None:
         # Contexts are established lazily, so a bridge starts even without pcscd.
@@ -288,7 +287,5 @@ class PcscDriver:
         self._cancelled.set()
         context = self._watch_context
         if context is not None:
-            try:
+            with contextlib.suppress(Exception):  # released meanwhile: nothing to wake
                 s.SCardCancel(context)
-            except Exception:  # noqa: BLE001
-                pass
