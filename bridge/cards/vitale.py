@@ -198,8 +198,8 @@ class VitaleSession:
     def _read_short_path(self) -> list[tuple[str, bytes]]:
         self._select_mf()
         identity = self._read_sfi(SFI_DATA)
-        if not _templates(identity):  # parsed now: a malformed file fails before more APDUs
-            raise FileNotFoundOnCard(0x6A82, INS_READ_BINARY)  # nothing there: try the directory
+        if identity.lstrip(b"\x00\xff")[:1] != bytes([TAG_BENEFICIAIRE]):
+            raise FileNotFoundOnCard(0x6A82, INS_READ_BINARY)  # no 65 template: try the directory
         try:
             self._select_aid(AID_VITALE)
         except UnsupportedCommandError:
@@ -243,10 +243,6 @@ class VitaleSession:
 
 
 # --- parsing (pure) -------------------------------------------------------------------------
-
-
-def _templates(data: bytes) -> list[tlv.Tlv]:
-    return [t for t in tlv.parse(data) if t.tag == TAG_BENEFICIAIRE]
 
 
 def parse_directory(data: bytes) -> list[tuple[str, bytes, bytes]]:

@@ -191,6 +191,8 @@ def test_lying_length_is_a_card_error():
     conn = ScriptedConnection(ATR, [
         (SELECT_MF, "9000"),
         (READ_SFI2, hx(bad) + "9000"),
+        (SELECT_VITALE, "9000"),
+        (READ_SFI2, hx(nir_t(b"180057512345627")) + "9000"),
     ])
     with pytest.raises(CardCommunicationError):
         VitaleSession(conn).read_clear()
