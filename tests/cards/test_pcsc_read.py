@@ -98,3 +98,26 @@ async def test_vitale1_and_empty_reader(vitale_readers, pcsc_bridge):
     vitale_readers.remove()
     with pytest.raises(NoCardError):
         await pcsc_bridge.cards.read_vitale(reader=reader)
+
+
+async def test_directory_path_on_the_virtual_card(vitale_readers, pcsc_bridge):
+    """The fallback path (cardpeek style) against the same card: protected files are reported
+    as such, the card template is found, nothing is invented."""
+    from bridge.cards.apdu import FileNotFoundOnCard
+    from bridge.cards.vitale import VitaleSession
+
+    class DirectoryOnly(VitaleSession):
+        def _read_short_path(self):
+            raise FileNotFoundOnCard(0x6A82, 0xB0)
+
+    reader = vitale_readers.insert("carte-expiree")
+    connection = pcsc_bridge.cards.driver.connect(reader)
+    try:
+        with connection.transaction():
+            data = DirectoryOnly(connection).read_clear()
+    finally:
+        connection.close()
+    assert data.path == "directory"
+    assert data.protected_files == ["AMO_ASSU", "AMO_BENE"]
+    assert data.validity.raw_start == "20100101"
+    assert [b.nom for b in data.beneficiaries] == ["PERIME"] and data.beneficiaries[0].nir.key_valid
