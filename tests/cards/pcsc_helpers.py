@@ -60,12 +60,14 @@ def pull_out_after(bench, reader: str, apdus: int) -> None:
 def stop_pcscd(bench) -> dict[str, str | None]:
     """Stop the bench's pcscd (cards out first); returns which profile was in which reader.
 
-    Uses ``Bench.stop_pcscd`` when the bench offers it (requested from the bench's owner);
-    until then, the bench's own parts, keeping the socket path and reader names.
+    Uses ``Bench.stop_pcscd()`` / ``Bench.start_pcscd()`` when the bench offers them (asked of
+    the bench's owner: same socket, reader names and cards after the restart); until then, the
+    bench's own parts, keeping the socket path and the reader names.
     """
-    if hasattr(bench, "stop_pcscd"):
-        return bench.stop_pcscd()
     profiles = {name: slot.profile_name for name, slot in bench.slots.items()}
+    if hasattr(bench, "stop_pcscd") and hasattr(bench, "start_pcscd"):
+        bench.stop_pcscd()
+        return profiles
     for slot in bench.slots.values():
         if slot.link is not None:
             slot.link.close()
@@ -75,8 +77,8 @@ def stop_pcscd(bench) -> dict[str, str | None]:
 
 
 def start_pcscd(bench, profiles: dict[str, str | None]) -> None:
-    if hasattr(bench, "start_pcscd"):
-        bench.start_pcscd(profiles)
+    if hasattr(bench, "stop_pcscd") and hasattr(bench, "start_pcscd"):
+        bench.start_pcscd()
         return
     bench.daemon.start()  # same socket path; vpcd ports are picked again
     for name, slot in bench.slots.items():
