@@ -145,7 +145,11 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
                 page.goto(demo.url)
             consent = consent_info.value
             consent.wait_for_selector("body[data-ready=true]")
-            consent.click("[data-testid=consent-always]")
+            try:  # the window closes as a result of the click
+                consent.click("[data-testid=consent-always]", no_wait_after=True)
+            except Exception:  # noqa: BLE001
+                if not consent.is_closed():
+                    raise
             page.wait_for_selector("body[data-ready]")
             for transport in ("native", "websocket"):
                 options = ctx.new_page()

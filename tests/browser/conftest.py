@@ -210,8 +210,22 @@ def open_with_consent(ctx, page, url: str, decision: str | None):
     consent = info.value
     consent.wait_for_selector("body[data-ready=true]")
     if decision is not None:
-        consent.click(f"[data-testid=consent-{decision}]")
+        answer_consent(consent, decision)
     return consent
+
+
+def answer_consent(consent, decision: str) -> None:
+    """Click a consent button. The window closes as a result, possibly while Playwright is
+    still finishing the click: that closing is the expected outcome, not an error."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        consent.click(f"[data-testid=consent-{decision}]", no_wait_after=True)
+    except PlaywrightError:
+        if not consent.is_closed():
+            raise
+    if not consent.is_closed():
+        consent.wait_for_event("close", timeout=5000)
 
 
 RECORD_MESSAGES = """

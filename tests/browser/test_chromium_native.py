@@ -13,7 +13,7 @@ import re
 import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID
-from tests.browser.conftest import RECORD_MESSAGES, launch_chromium, open_with_consent, write_native_host
+from tests.browser.conftest import RECORD_MESSAGES, answer_consent, launch_chromium, open_with_consent, write_native_host
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def test_demo_reads_the_card_after_consent(browser, demo_server, artifacts):
     origin = demo_server.url.rstrip("/")
     assert consent.text_content("[data-testid=consent-origin]") == origin
     consent.screenshot(path=str(artifacts / "consent-chromium.png"))
-    consent.click("[data-testid=consent-always]")
+    answer_consent(consent, "always")
     page.wait_for_selector("body[data-ready=true]")
     assert page.get_attribute("[data-testid=bridge-status]", "data-state") == "ready"
 
@@ -120,7 +120,7 @@ def test_refused_origin_receives_no_data(browser, demo_server):
     other = f"http://localhost:{demo_server.port}/"  # same server, another origin
     consent = open_with_consent(ctx, page, other, None)
     assert consent.text_content("[data-testid=consent-origin]") == other.rstrip("/")
-    consent.click("[data-testid=consent-refuse]")
+    answer_consent(consent, "refuse")
     page.wait_for_selector("body[data-ready=error]")
     assert page.get_attribute("[data-testid=error]", "data-code") == "ORIGIN_REFUSED"
 
