@@ -41,6 +41,7 @@ from bridge.errors import (
     OdNotFoundError,
     PcscUnavailableError,
     ReaderNotFoundError,
+    TimeoutError_,
 )
 from bridge.od.models import OrganismeDestinataire
 
@@ -52,6 +53,8 @@ RequestedScope = Literal["auto", "clear", "full"]
 WATCH_WAIT = 1.0
 #: Seconds between attempts while PC/SC is unavailable.
 RETRY_DELAY = 0.5
+#: Seconds a read may take beyond its APDU time budget (connect, transaction) before TIMEOUT.
+READ_GRACE = 5.0
 
 REASON_CPS_ABSENT = (
     "No CPS (CPx) card is present, so only the data the carte Vitale gives in the clear was read. "
@@ -281,6 +284,18 @@ class CardService:
         snapshot = await self.refresh()
         return snapshot, self._pick(snapshot, reader, kind)
 
+    async def _in_thread(self, func: Any, *args: Any) -> Any:
+        """Run a blocking read in a thread, with a deadline for the calls that may block
+        without bound (another program holding a transaction, a reader that hangs)."""
+        try:
+            async with asyncio.timeout(self.read_timeout + READ_GRACE):
+                return await asyncio.to_thread(func, *args)
+        except TimeoutError:
+            raise TimeoutError_(
+                "The card reader did not answer in time (another program may be using the card). "
+                "Close other card programs, remove and insert the card, and retry."
+            ) from None
+
     def _lock(self, reader: str) -> asyncio.Lock:
         return self._locks.setdefault(reader, asyncio.Lock())
 
@@ -323,7 +338,7 @@ class CardService:
             raise CpsRequiredError(reader=state.name)
         effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
         async with self._lock(state.name):
-            outcome = await asyncio.to_thread(self._read_vitale_blocking, state.name, effective == "full")
+            outcome = await self._in_thread(self._read_vitale_blocking, state.name, effective == "full")
         clear = outcome.clear
         beneficiaries = clear.beneficiaries
         amo = None
@@ -410,7 +425,7 @@ class CardService:
         if not (state.atr and atr_table.is_cps(atr_table.identify(state.atr))):
             return CpsStatus(present=False, reader=state.name)
         async with self._lock(state.name):
-            info, atr = await asyncio.to_thread(self._read_cps_blocking, state.name)
+            info, atr = await self._in_thread(self._read_cps_blocking, state.name)
         return CpsStatus(
             present=True,
             reader=state.name,

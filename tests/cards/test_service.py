@@ -197,3 +197,28 @@ async def test_swap_between_two_looks_is_seen(bridge):
     sim.insert(profile("seul"), reader=reader)  # same ATR, new generation
     await settle(bridge, lambda: recorder.events().count(("card.inserted", "vitale2")) == 2)
     assert ("card.removed", "vitale2") in recorder.events()
+
+
+async def test_a_read_that_blocks_times_out(bridge, monkeypatch):
+    """Another program holding the card (a transaction that never ends) gives TIMEOUT, not a hang."""
+    import threading
+
+    from bridge.errors import TimeoutError_
+
+    sim = bridge.cards.driver
+    reader = sim.insert(profile("famille4"))
+    release = threading.Event()
+    original = sim.connect
+
+    def stuck(name):
+        release.wait(5)
+        return original(name)
+
+    monkeypatch.setattr(sim, "connect", stuck)
+    monkeypatch.setattr(bridge.cards, "read_timeout", 0.1)
+    monkeypatch.setattr("bridge.cards.service.READ_GRACE", 0.1)
+    try:
+        with pytest.raises(TimeoutError_):
+            await bridge.cards.read_vitale(reader=reader)
+    finally:
+        release.set()
