@@ -70,6 +70,48 @@ def test_demo_reads_the_card_after_consent(browser, demo_server, artifacts):
     page.close()
 
 
+def test_sdk_methods_through_the_real_chain(browser, demo_server):
+    """Every SDK method from an allowed page, through the extension to the host and back."""
+    ctx, _ = browser
+    page = ctx.new_page()
+    page.goto(demo_server.url)  # allowed "always" by the previous test
+    page.wait_for_selector("body[data-ready=true]")
+    out = page.evaluate(
+        """async () => {
+            const sdk = await import('/sdk/vitale-bridge.js');
+            const bridge = await sdk.VitaleBridge.connect();
+            const status = await bridge.status();
+            const readers = await bridge.readers();
+            const cps = await bridge.cpsStatus();
+            const od = await bridge.resolveOd('01', '691', '6901');
+            const found = await bridge.searchOd('lyon', { limit: 3 });
+            const clear = await bridge.readVitale({ scope: 'clear' });
+            const errors = {};
+            for (const [name, call] of Object.entries({
+                badCodes: () => bridge.resolveOd('1', '691', '6901'),
+                badScope: () => bridge.readVitale({ scope: 'everything' }),
+                unknownOd: () => bridge.resolveOd('01', '000', '0000'),
+            })) {
+                try { await call(); errors[name] = 'no error'; }
+                catch (e) { errors[name] = [e.code, e instanceof sdk.VitaleBridgeError]; }
+            }
+            bridge.close();
+            return { status, readers, cps, od, found, clear: clear.availability, amo: clear.amo, errors };
+        }"""
+    )
+    assert out["status"]["state"] == "ready" and out["status"]["transport"] == "native"
+    assert out["status"]["host"]["driver"] == "simulator"
+    assert {r["cardType"] for r in out["readers"]["readers"]} == {"vitale2", "cps3"}
+    assert out["cps"]["present"] is True and out["cps"]["cardType"] == "cps3"
+    assert out["od"]["od"] == "691" and out["od"]["matched"] in ("exact", "centre-wildcard")
+    assert 1 <= len(out["found"]["results"]) <= 3
+    assert out["clear"]["scope"] == "clear" and out["amo"] is None
+    assert out["errors"]["badCodes"] == ["INVALID_REQUEST", True]
+    assert out["errors"]["badScope"] == ["INVALID_REQUEST", True]
+    assert out["errors"]["unknownOd"] == ["OD_NOT_FOUND", True]
+    page.close()
+
+
 def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
     ctx, ext_id = browser
     popup = ctx.new_page()
