@@ -20,6 +20,9 @@ class WireModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        # Build validators on first use: a native host answering bridge.hello should not pay
+        # for the schemas of every card model at start-up.
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def paths(home) -> Paths:
 
 @pytest.fixture
 def settings(paths) -> Settings:
-    return Settings(paths=paths, port=0, ipv6=False)
+    # The simulator driver: these tests need no cards, and a PC/SC call here would pin this
+    # process's libpcsclite to the system socket before the bench sets its private one.
+    return Settings(paths=paths, port=0, ipv6=False, driver="simulator")
 
 
 @pytest_asyncio.fixture

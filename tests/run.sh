@@ -4,6 +4,8 @@
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k od` or `--soak`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Missing test prerequisites (pcscd, vpcd, browsers) fail the run instead of skipping tests.
+export CI="${CI:-1}"
 PY=${PYTHON:-.venv/bin/python}
 [[ -x "$PY" ]] || PY=python3
 

@@ -16,6 +16,7 @@ from bridge import PROTOCOL_VERSION, __version__
 
 COMMANDS = [
     "bridge.cli.serve",
+    "bridge.cli.demo",
     "bridge.cli.cards",
     "bridge.cli.rpc",
     "bridge.cli.origins",

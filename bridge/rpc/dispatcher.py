@@ -9,11 +9,12 @@ sent back (notifications, all-notification batches). Every exception is translat
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -56,10 +57,11 @@ class Method:
     #: instead of in its own task. Methods that touch cards must leave this False so a long
     #: read never holds up the other requests of the connection.
     quick: bool = False
-    result_adapter: TypeAdapter = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.result_adapter = TypeAdapter(self.result)
+    @functools.cached_property
+    def result_adapter(self) -> TypeAdapter:
+        """Built on the first call, not at registration (start-up time of the native host)."""
+        return TypeAdapter(self.result)
 
 
 def error_to_wire(id_: p.Id, exc: BridgeError) -> dict[str, Any]:

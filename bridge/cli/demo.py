@@ -1,0 +1,129 @@
+"""``vitale-bridge demo``: the whole product on one machine with no card reader.
+
+Starts the virtual PC/SC bench (pcscd + virtual readers "Vitale" and "CPS" holding a family's
+carte Vitale and a CPS), the bridge on the localhost WebSocket with the ``pcsc`` driver — so
+the real PC/SC path is exercised — reads the card once and prints it, and serves the demo EHR
+page. With ``--driver simulator`` it skips pcscd and uses in-process cards whose profiles hold
+the protected AMO data too, to show the CPx rule and the OD resolution end to end. When pcscd
+or vpcd is missing it says what to install and falls back to the simulator.
+Everything it started stops on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from bridge.cli.common import add_port, paths_from
+
+DEMO_PAGE_PORT = 27816
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run a simulated reader, the bridge and the demo EHR page together")
+    add_port(p)
+    p.add_argument("--page-port", type=int, default=DEMO_PAGE_PORT, help=f"demo page port (default {DEMO_PAGE_PORT})")
+    p.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc",
+                   help="pcsc: virtual readers through pcscd (default); simulator: in-process cards with AMO data")
+    p.add_argument("--profile", default="famille", help="carte Vitale profile (default famille)")
+    p.add_argument("--cps", default="cps3", help="CPS profile, or 'none' (default cps3)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bridge import logs
+    from bridge.settings import Settings
+
+    paths = paths_from(args)
+    paths.ensure()
+    logs.setup("WARNING" if args.log_level == "INFO" else args.log_level, paths.log_file)
+    profiles = [args.profile] + ([] if args.cps.lower() == "none" else [args.cps])
+    bench = None
+    driver = args.driver
+    if driver == "pcsc":
+        bench, problem = _start_bench(args, profiles)
+        if bench is None:
+            print(f"note: the virtual PC/SC bench is not available ({problem}).\n"
+                  "      Falling back to the in-process simulator driver.", file=sys.stderr)
+            driver = "simulator"
+    settings = Settings(paths=paths, port=args.port, driver=driver,
+                        profiles=profiles if driver == "simulator" else [])
+    try:
+        asyncio.run(_serve(settings, args.page_port, bench is not None))
+    finally:
+        if bench is not None:
+            bench.stop()
+    return 0
+
+
+def _start_bench(args: argparse.Namespace, profiles: list[str]):
+    """Start the bench in the main thread (pcscd is bound to the thread that starts it)."""
+    try:
+        from bridge.bench.bench import Bench
+        from bridge.bench.preflight import BenchUnavailable
+    except ImportError as exc:  # pyscard missing
+        return None, str(exc)
+    try:
+        bench = Bench(home=getattr(args, "home", None), socket="private")
+        bench.start()
+    except BenchUnavailable as exc:
+        return None, str(exc)
+    bench.insert(profiles[0], "Vitale")
+    if len(profiles) > 1:
+        bench.insert(profiles[1], "CPS")
+    return bench, None
+
+
+async def _serve(settings, page_port: int, on_bench: bool) -> None:
+    from bridge.app import Bridge
+    from bridge.cli.cards import format_read
+    from bridge.demo.server import start_demo_server
+    from bridge.errors import BridgeError
+    from bridge.transport.websocket import WebSocketServer
+
+    bridge = Bridge(settings)
+    server = WebSocketServer(bridge)
+    page = start_demo_server(page_port, "127.0.0.1")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        async with bridge:
+            await server.start()
+            where = "virtual readers through pcscd (pcsc driver)" if on_bench else "in-process simulator driver"
+            print(f"vitale-bridge demo: {where}")
+            await _wait_for_card(bridge)
+            try:
+                result = await bridge.cards.read_vitale(None, "auto", True)
+                print("\n" + format_read(result) + "\n")
+                if on_bench and not result.amo:
+                    print("Over PC/SC a real card keeps its AMO data closed, and so does the virtual one.\n"
+                          "To see AMO data, the CPx rule and the OD resolved from the TOD table:\n"
+                          "  vitale-bridge demo --driver simulator\n")
+            except BridgeError as exc:
+                print(f"read failed: {exc.code}: {exc.message}", file=sys.stderr)
+            print(f"Bridge (JSON-RPC over WebSocket): ws://127.0.0.1:{server.port}/  token: {settings.paths.token_file}")
+            print(f"Demo EHR page:                    {page.url}")
+            print("  (load the extension from extension/dist/chrome — see docs/extension.md — then open the page)")
+            print("Try: vitale-bridge rpc vitale.read | vitale-bridge od search lyon"
+                  + (" | vitale-bridge simulate swap corse" if on_bench else ""))
+            print("Ctrl-C stops everything.")
+            sys.stdout.flush()
+            await stop.wait()
+    finally:
+        page.close()
+        await server.stop()
+
+
+async def _wait_for_card(bridge, timeout: float = 5.0) -> None:
+    """The watcher needs a moment to see the virtual card."""
+    try:
+        await bridge.cards.wait_for_card("vitale2", timeout=timeout)
+    except TimeoutError:
+        pass  # the read below reports what is missing
