@@ -44,6 +44,12 @@ else
   .venv/bin/python -m pip install -q -e .
 fi
 
+if command -v node >/dev/null; then
+  echo "==> building the browser extension (extension/dist/chrome, extension/dist/firefox)"
+  node extension/build.mjs >/dev/null
+else
+  echo "note: node is not installed: the browser extension was not built (apt-get install nodejs)"
+fi
 if [[ $WITH_TESTS -eq 1 && -f extension/package.json ]]; then
   echo "==> npm ci (extension)"
   (cd extension && if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund -s; else npm install --no-audit --no-fund -s; fi)

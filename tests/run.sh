@@ -10,9 +10,9 @@ PY=${PYTHON:-.venv/bin/python}
 [[ -x "$PY" ]] || PY=python3
 
 status=0
-if [[ -d extension/test ]]; then
-  echo "==> node --test (extension)"
-  (cd extension && node --test test/) || status=1
+if [[ -f extension/package.json ]]; then
+  echo "==> extension: node --test, then web-ext lint of the Firefox build"
+  (cd extension && npm test --silent && npm run lint --silent) || status=1
 fi
 
 echo "==> pytest"
