@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.identity import CHROME_EXTENSION_ID, NATIVE_HOST_NAME  # noqa: E402
+from bridge.identity import CHROME_EXTENSION_ID, NATIVE_HOST_NAME
 
 CHROMIUM = os.environ.get("VITALE_BRIDGE_CHROMIUM", "/usr/bin/chromium")
 PROFILES = ("famille", "cps3")
@@ -147,7 +147,7 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
             consent.wait_for_selector("body[data-ready=true]")
             try:  # the window closes as a result of the click
                 consent.click("[data-testid=consent-always]", no_wait_after=True)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 if not consent.is_closed():
                     raise
             page.wait_for_selector("body[data-ready]")
@@ -207,11 +207,10 @@ def main() -> int:
     if args.bench in ("pcsc", "both"):
         from bridge.bench import Bench
 
-        with tempfile.TemporaryDirectory(prefix="vb-bench-pcsc-") as bench_home:
-            with Bench(home=bench_home) as bench:
-                bench.insert("famille")
-                bench.insert("cps3")
-                scenario("pcsc", args, dict(bench.env))
+        with tempfile.TemporaryDirectory(prefix="vb-bench-pcsc-") as bench_home, Bench(home=bench_home) as bench:
+            bench.insert("famille")
+            bench.insert("cps3")
+            scenario("pcsc", args, dict(bench.env))
     print("target: page path within 1.3x of the direct path")
     return 0
 

@@ -13,6 +13,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 STATIC_DIR = Path(__file__).with_name("static")
 #: The SDK as the repository holds it; a packaged build may ship a copy beside the page.
@@ -68,12 +69,11 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def list_directory(self, path):  # type: ignore[override]
         self.send_error(HTTPStatus.NOT_FOUND)
-        return None
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -95,7 +95,7 @@ class DemoServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
 
-    def start(self) -> DemoServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="vitale-bridge-demo", daemon=True)
         self._thread.start()
         return self
@@ -106,7 +106,7 @@ class DemoServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> DemoServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

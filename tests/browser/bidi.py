@@ -100,7 +100,7 @@ class Firefox:
             if self.ws is not None:
                 try:
                     await asyncio.wait_for(self.command("session.end", {}), 2)
-                except Exception:  # noqa: BLE001 - closing anyway
+                except Exception:  # noqa: BLE001, S110 - the browser is being closed anyway
                     pass
                 await self.ws.close()
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import launch_chromium, open_with_consent, write_native_host
+from .support import launch_chromium, open_with_consent, write_native_host
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,14 @@ import re
 import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID
-from tests.browser.conftest import RECORD_MESSAGES, answer_consent, launch_chromium, open_with_consent, write_native_host
+
+from .support import (
+    RECORD_MESSAGES,
+    answer_consent,
+    launch_chromium,
+    open_with_consent,
+    write_native_host,
+)
 
 pytestmark = pytest.mark.browser
 

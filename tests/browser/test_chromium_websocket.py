@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import RECORD_MESSAGES, launch_chromium, open_with_consent, set_extension_settings
+from .support import (
+    RECORD_MESSAGES,
+    launch_chromium,
+    open_with_consent,
+    set_extension_settings,
+)
 
 pytestmark = pytest.mark.browser
 

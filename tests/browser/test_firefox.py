@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.identity import FIREFOX_ADDON_ID
-from tests.browser.conftest import FIREFOX, _require, free_port, write_native_host
+
+from .support import FIREFOX, _require, free_port, write_native_host
 
 pytestmark = pytest.mark.browser
 
