@@ -220,6 +220,7 @@ export class VitaleBridge {
     this._listeners = new Map();
     /** @type {Promise<unknown>|null} */
     this._subscription = null;
+    this._closed = false;
     channel.onEvent = (event, data) => {
       for (const fn of this._listeners.get(event) || []) {
         try {
@@ -232,6 +233,9 @@ export class VitaleBridge {
   }
 
   _call(action, params, timeout) {
+    if (this._closed) {
+      return Promise.reject(new VitaleBridgeError(ErrorCode.INVALID_REQUEST, "This connection was closed: call VitaleBridge.connect() again."));
+    }
     return this._channel.send(action, params, timeout ?? this._timeout);
   }
 
@@ -316,6 +320,7 @@ export class VitaleBridge {
 
   /** Stop listening; pending calls reject. */
   close() {
+    this._closed = true;
     this._listeners.clear();
     this._channel.close();
   }

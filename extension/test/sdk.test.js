@@ -104,6 +104,7 @@ test("readVitale sends the options and returns the result; errors come back type
   await bridge.searchOd("paris", { limit: 5 });
   assert.deepEqual(seen.at(-1), ["searchOd", { query: "paris", limit: 5 }]);
   bridge.close();
+  await assert.rejects(bridge.readVitale(), (err) => err.code === ErrorCode.INVALID_REQUEST);
 });
 
 test("a call with no answer times out with a TimeoutError", async () => {
