@@ -140,3 +140,17 @@ def test_revoked_origin_stops_hearing_card_events(browser, demo_server, ws_host)
     assert events == []
     assert page.get_attribute("[data-testid=card-status]", "data-card") == "removed"
     page.close()
+
+
+def test_popup_follows_the_cards_live(browser, ws_host):
+    ctx, ext_id = browser
+    popup = ctx.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
+    popup.wait_for_selector("body[data-ready=true]")
+    vitale = popup.locator("[data-testid=reader]", has_text="Simulated Vitale Reader")
+    vitale.filter(has_text="Carte Vitale").wait_for()
+    ws_host.remove("Simulated Vitale Reader")
+    vitale.filter(has_text="aucune carte").wait_for(timeout=5000)
+    ws_host.insert("adulte", "Simulated Vitale Reader")
+    vitale.filter(has_text="Carte Vitale").wait_for(timeout=5000)
+    popup.close()
