@@ -120,6 +120,14 @@ class WsHost:
             raise RuntimeError(f"{method} failed: {out.stderr}")
         return json.loads(out.stdout) if out.stdout.strip() else None
 
+    def cli(self, *args: str) -> str:
+        """Run a ``vitale-bridge`` command against this host's home (e.g. ``origins allow``)."""
+        out = subprocess.run(
+            [sys.executable, "-m", "bridge", *args], env=self.env, cwd=REPO, capture_output=True, text=True,
+            timeout=20, check=True,
+        )
+        return out.stdout
+
     def remove(self, reader: str = "Simulated Vitale Reader"):
         return self.rpc("simulator.remove", {"reader": reader})
 
