@@ -38,10 +38,10 @@ import asyncio
 import json
 import logging
 import os
+import queue as queue_mod
 import struct
 import sys
 import threading
-import queue as queue_mod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ class NativeHost:
 
     async def run(self) -> int:
         """Serve the port until stdin closes; return the process exit code."""
-        from bridge.rpc.dispatcher import decode
+        from bridge.transport.requests import RequestRunner
 
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -275,14 +275,8 @@ class NativeHost:
         threading.Thread(target=self._write_loop, args=(loop,), name="native-writer", daemon=True).start()
         session = self.bridge.open_session(self.peer, self.send_message)
         log.info("native port opened (%s)", self.peer.origin or "unknown caller")
-        in_flight: set[asyncio.Task[None]] = set()
+        runner = RequestRunner(self.bridge, session, self.send_answer, self.settings.max_in_flight)
         exit_code = 0
-
-        async def process(message: Any) -> None:
-            answer = await self.bridge.handle(message, session)
-            if answer is not None:
-                await self.send_answer(answer)
-
         try:
             while True:
                 item = await queue.get()
@@ -294,29 +288,11 @@ class NativeHost:
                     log.error("native messaging framing error; closing the port")
                     exit_code = EXIT_PROTOCOL
                     break
-                try:
-                    message: Any = decode(item)
-                except (ValueError, RecursionError):
-                    message = item  # the dispatcher answers with the parse error
-                if self.bridge.dispatcher.is_quick(message):
-                    await process(message)
-                    continue
-                if len(in_flight) >= self.settings.max_in_flight:
-                    if isinstance(message, dict) and "id" not in message:
-                        log.warning("dropped a notification over the in-flight limit")
-                    else:
-                        await self.send_answer(json.dumps(_busy(message)))
-                    continue
-                task = asyncio.create_task(process(message))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-            if in_flight and not self._broken and exit_code == 0:
-                await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+                await runner.submit(item)
+            if not self._broken and exit_code == 0:
+                await runner.drain(DRAIN_SECONDS)
         finally:
-            for task in in_flight:
-                task.cancel()
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
+            await runner.cancel()
             await self.bridge.close_session(session)
             if not self._broken:  # let the frames already queued reach the browser
                 flushed: asyncio.Future[None] = loop.create_future()
@@ -328,17 +304,6 @@ class NativeHost:
             self._outbox.put(None)
             log.info("native port closed")
         return exit_code
-
-
-def _busy(request: Any) -> dict[str, Any]:
-    """TOO_MANY_REQUESTS for a request over the in-flight limit (same rule as the WebSocket)."""
-    from bridge.errors import TooManyRequestsError
-    from bridge.rpc import error_to_wire
-
-    id_ = request.get("id") if isinstance(request, dict) else None
-    if not isinstance(id_, (str, int, float)) or isinstance(id_, bool):
-        id_ = None
-    return error_to_wire(id_, TooManyRequestsError())
 
 
 # --- process entry points ------------------------------------------------------------------

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import socket
-from http import HTTPStatus
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,11 +19,10 @@ from websockets.http11 import Request, Response
 
 from bridge import __version__
 from bridge.app import Bridge
-from bridge.errors import TooManyRequestsError
-from bridge.rpc import Peer, error_to_wire
-from bridge.rpc.dispatcher import decode
+from bridge.rpc import Peer
 from bridge.settings import allowed_origins, load_or_create_token
 from bridge.transport.handshake import decide
+from bridge.transport.requests import RequestRunner
 
 log = logging.getLogger("vitale_bridge.websocket")
 
@@ -87,43 +85,26 @@ class WebSocketServer:
 
         session = self.bridge.open_session(peer, send)
         log.info("client connected (%s, %s)", peer.origin or "no origin", peer.authenticated_by)
-        in_flight: set[asyncio.Task[None]] = set()
 
-        async def process(raw: Any) -> None:
+        async def reply(answer: str) -> None:
             try:
-                answer = await self.bridge.handle(raw, session)
-                if answer is not None:
-                    await ws.send(answer)
+                await ws.send(answer)
             except ConnectionClosed:
                 pass
 
+        runner = RequestRunner(self.bridge, session, reply, self.settings.max_in_flight)
         try:
             async with asyncio.timeout(idle) as deadline:
                 async for raw in ws:
                     touch()
-                    try:
-                        message: Any = decode(raw)
-                    except (ValueError, RecursionError):
-                        message = raw  # the dispatcher answers with the parse error
-                    if self.bridge.dispatcher.is_quick(message):
-                        await process(message)  # no task: cheap methods answer inline
-                        continue
-                    if len(in_flight) >= self.settings.max_in_flight:
-                        await ws.send(json.dumps(_busy(message)))
-                        continue
-                    task = asyncio.create_task(process(message))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
+                    await runner.submit(raw)
         except TimeoutError:
             log.info("closing an idle connection")
             await ws.close(1000, "idle timeout")
         except ConnectionClosed:
             pass
         finally:
-            for task in in_flight:
-                task.cancel()
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
+            await runner.cancel()  # the client is gone: nobody waits for these answers
             await self.bridge.close_session(session)
             log.info("client disconnected")
 
@@ -162,13 +143,6 @@ class WebSocketServer:
     async def serve_forever(self) -> None:
         assert self._server is not None
         await self._server.serve_forever()
-
-
-def _busy(request: Any) -> dict[str, Any]:
-    id_ = request.get("id") if isinstance(request, dict) else None
-    if not isinstance(id_, (str, int, float)) or isinstance(id_, bool):
-        id_ = None
-    return error_to_wire(id_, TooManyRequestsError())
 
 
 async def run_server(bridge: Bridge, ready: asyncio.Event | None = None) -> None:
