@@ -24,8 +24,10 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
@@ -142,6 +144,8 @@ class Bench:
         self._probe = None
         self._saved_env: str | None = None
         self._lock = threading.RLock()
+        self._cards_before_stop: dict[str, object] = {}
+        self._owner = threading.current_thread()
         #: Set when a control client asks the owner (``simulate``) to stop.
         self.stop_requested = threading.Event()
         self.allow_remote_stop = False
@@ -170,6 +174,7 @@ class Bench:
         # Unix socket paths are limited to 107 bytes: keep the sockets' folder short.
         base = None if len(tempfile.gettempdir()) <= 60 else "/tmp"
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="vitale-bench-", dir=base))
+        self._owner = threading.current_thread()
         try:
             self._start()
         except BaseException:
@@ -369,6 +374,60 @@ class Bench:
         if not self._probe.wait_card(slot.pcsc_name, present, CARD_WAIT):
             state = "present" if present else "absent"
             raise TimeoutError(f"pcscd did not report the card {state} in {slot.pcsc_name} within {CARD_WAIT} s")
+
+    # --- pcscd restarts ----------------------------------------------------------------------------
+    def stop_pcscd(self, *, kill: bool = False) -> None:
+        """Stop pcscd as a crash or an update would: PC/SC clients lose the service.
+
+        The cards present are remembered (their loaded profiles) and taken out first, so the
+        card side closes its connections cleanly; pcscd gets SIGTERM (SIGKILL with *kill*) and
+        its pid is waited for. :meth:`start_pcscd` brings everything back as it was.
+        """
+        with self._lock:
+            if self.daemon is None:
+                raise RuntimeError("the bench is not started")
+            if not self.daemon.running():
+                return
+            self._cards_before_stop = {
+                name: slot.link.card.profile for name, slot in self.slots.items() if slot.link is not None
+            }
+            for slot in self.slots.values():
+                if slot.link is not None:
+                    slot.link.close()
+                    slot.link, slot.profile_name = None, None
+            self.daemon.stop(sig=signal.SIGKILL if kill else signal.SIGTERM)
+            log.info("pcscd stopped (%s)", "killed" if kill else "terminated")
+
+    def start_pcscd(self) -> None:
+        """Start pcscd again on the same socket path, reader names and vpcd ports, and put back
+        the cards that were in the readers when :meth:`stop_pcscd` ran (they reconnect)."""
+        with self._lock:
+            if self.daemon is None:
+                raise RuntimeError("the bench is not started")
+            if self.daemon.running():
+                return
+            # The parent-death signal follows the *thread* that forks: from a short-lived thread
+            # (asyncio.to_thread) pcscd would be killed when that thread ends. Only the thread
+            # that started the bench arms it; bench.stop() stops pcscd in every case.
+            self.daemon.die_with_parent = self.die_with_parent and threading.current_thread() is self._owner
+            self.daemon.start()
+            assert self._probe is not None
+            found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+            if found is None:
+                raise BenchUnavailable("pcscd restarted but its readers did not come back: " + self.daemon.log_tail())
+            for name, pcsc_name in found.items():
+                self.slots[name].pcsc_name = pcsc_name
+            cards, self._cards_before_stop = self._cards_before_stop, {}
+            for name, profile in cards.items():
+                self.insert(profile, name)
+            log.info("pcscd started again (pid %s)", self.daemon.pid)
+
+    def restart_pcscd(self, down: float = 0.0, *, kill: bool = False) -> None:
+        """:meth:`stop_pcscd`, *down* seconds without PC/SC, then :meth:`start_pcscd`."""
+        self.stop_pcscd(kill=kill)
+        if down > 0:
+            time.sleep(down)
+        self.start_pcscd()
 
     # --- remote ----------------------------------------------------------------------------------
     @staticmethod

@@ -125,7 +125,8 @@ class PcscDaemon:
         self.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         libs = self.runtime_dir / "drivers"
         libs.mkdir(exist_ok=True, mode=0o700)
-        ports = pick_ports(len(self.readers))
+        # A restart keeps the ports (a card reconnects where it was); a first start picks them.
+        ports = [self.ports[n] for n in self.readers] if self.ports else pick_ports(len(self.readers))
         entries = []
         for index, (name, port) in enumerate(zip(self.readers, ports)):
             copy = libs / f"libifdvpcd-{index}.so"
@@ -205,11 +206,11 @@ class PcscDaemon:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout: float = 3.0) -> None:
-        """SIGTERM, wait for the pid (SIGKILL after *timeout*), remove the private socket."""
+    def stop(self, timeout: float = 3.0, *, sig: int = signal.SIGTERM) -> None:
+        """*sig* (SIGTERM), wait for the pid (SIGKILL after *timeout*), remove the private socket."""
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
