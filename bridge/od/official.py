@@ -28,8 +28,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import lzma
 import re
+import struct
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +159,12 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+_ZIP_DAMAGE = (
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
+    RuntimeError, NotImplementedError, ValueError, OverflowError, struct.error,
+)
+
+
 def _unzip(data: bytes, name: str) -> tuple[bytes, str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -171,8 +180,11 @@ def _unzip(data: bytes, name: str) -> tuple[bytes, str]:
                 raise _error(name, None, f"{member.filename} in the archive is too large")
             with archive.open(member) as f:
                 content = f.read(MAX_FILE_BYTES + 1)
-    except zipfile.BadZipFile as exc:
-        raise _error(name, None, f"the ZIP archive is damaged ({exc})") from None
+    except _ZIP_DAMAGE as exc:
+        # A damaged archive fails wherever the damage is: headers (BadZipFile), the compressed
+        # stream (zlib/lzma/bz2 errors, EOF), flags or methods zipfile cannot read (encrypted:
+        # RuntimeError; unknown method: NotImplementedError). All are the same user error.
+        raise _error(name, None, f"the ZIP archive is damaged or unreadable ({type(exc).__name__})") from None
     if len(content) > MAX_FILE_BYTES:
         raise _error(name, None, "the CSV in the archive is too large")
     return content, f"{name}:{Path(member.filename).name}"

@@ -55,10 +55,11 @@ class LoadResult:
         return data[min(len(data) - 1, int(p / 100 * len(data)))]
 
     def summary(self, label: str) -> str:
-        lines = [
+        head = (
             f"{label}: {self.count} requests in {self.elapsed:.1f} s, {self.throughput:,.0f} req/s, "
             f"p50 {self.percentile(50) * 1000:.1f} ms, p99 {self.percentile(99) * 1000:.1f} ms"
-        ]
+        )
+        lines = [head]
         for method in sorted(self.latencies):
             lat = self.latencies[method]
             lines.append(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 
@@ -91,7 +90,7 @@ async def test_memory_is_stable_across_repeated_load_rounds(vitale_readers, serv
     for _ in range(3):
         result = await run_load(served.port, served.token, mixed(reader), clients=50, duration=1.5)
         assert not result.errors, result.errors
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
         sizes.append(served.rss_kib())
     print("\n  server RSS after each round (MiB): " + ", ".join(f"{s / 1024:.1f}" for s in sizes))
     assert sizes[2] < sizes[0] * 1.25 + 4096, sizes

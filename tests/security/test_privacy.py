@@ -9,6 +9,7 @@ for the profile's NIRs, names, birth dates and CPS card number: none may appear.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -80,7 +81,7 @@ async def test_no_health_data_in_logs_or_doctor_for_any_profile(vitale_readers, 
     problems: dict[str, list[str]] = {}
     checked = 0
     async with BridgeClient.connect(port=served.port, token=served.token) as client:
-        native = subprocess.Popen(
+        native = subprocess.Popen(  # noqa: ASYNC220 (starting it does not block)
             [sys.executable, "-m", "bridge", "native", "--driver", "pcsc"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
         )
@@ -99,16 +100,18 @@ async def test_no_health_data_in_logs_or_doctor_for_any_profile(vitale_readers, 
             native_requests.append(_frame({"jsonrpc": "2.0", "method": method, "params": {"reader": reader}, "id": i}))
             native.stdin.write(native_requests[-1])
             native.stdin.flush()
-            cli = subprocess.run(
+            cli = await asyncio.to_thread(
+                subprocess.run,
                 [sys.executable, "-m", "bridge", "read", "--reader", reader]
                 if not is_cps else [sys.executable, "-m", "bridge", "readers"],
-                capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+                capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
             )
             # stdout is the practitioner's own terminal (the card's content is what it is for):
             # only stderr and the log files are logs.
-            doctor = subprocess.run(
+            doctor = await asyncio.to_thread(
+                subprocess.run,
                 [sys.executable, "-m", "bridge", "doctor", "--json", "--port", str(served.port)],
-                capture_output=True, text=True, env=env, cwd=ROOT, timeout=90,
+                capture_output=True, text=True, env=env, cwd=ROOT, timeout=90, check=False,
             )
             outputs += [
                 (name, "cli stderr", cli.stderr, secrets),
@@ -174,6 +177,6 @@ async def test_no_method_takes_a_pin(server):
     for method in doc["methods"]:
         for param in method.get("params", []):
             names = {param["name"]} | _param_names(param.get("schema", {}), defs)
-            offenders += [f"{method['name']}.{n}" for n in names if re.search("pin|code.?porteur|password", n, re.I)]
+            offenders += [f"{method['name']}.{n}" for n in names if re.search("pin|code.?porteur|password", n, re.IGNORECASE)]
     assert len(doc["methods"]) >= 10
     assert not offenders, offenders
