@@ -12,9 +12,20 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
+    import os
+    import struct
+    from contextlib import contextmanager
+
     from bridge.app import Bridge
+    from bridge.cards import tlv
+    from bridge.cards.apdu import StatusWordError, raise_for_status
+    from bridge.cards.cps import CpsSession
+    from bridge.cards.vitale import VitaleSession
+    from bridge.errors import BridgeError, OdTableError
+    from bridge.od.official import parse_official
     from bridge.rpc import Peer
     from bridge.settings import Paths, Settings
+    from bridge.transport.native import FrameReader, FramingError
 
 TARGETS = {}
 
@@ -34,6 +45,92 @@ def rpc(data: bytes) -> None:
         assert item["jsonrpc"] == "2.0" and ("result" in item) != ("error" in item)
         if "error" in item:
             assert item["error"]["code"] != -32603, "internal error on fuzzed input"
+
+
+@target
+def native_frames(data: bytes) -> None:
+    """Native messaging framing on any byte stream: frames, then a clean end or FramingError."""
+    r, w = os.pipe()
+    try:
+        os.write(w, data[:60000])  # under the pipe's buffer: no writer thread needed
+        os.close(w)
+        w = -1
+        reader = FrameReader(r, 4096)
+        try:
+            while (frame := reader.read_frame()) is not None:
+                assert 0 < len(frame) <= 4096
+        except FramingError:
+            pass
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+@target
+def tod(data: bytes) -> None:
+    """The official TOD loader: a checked table or OdTableError."""
+    try:
+        parse_official(data, "fuzz.csv")
+    except OdTableError:
+        pass
+
+
+@target
+def ber_tlv(data: bytes) -> None:
+    """BER-TLV: objects whose values lie inside the data, or the card error for malformed TLV."""
+    try:
+        items = tlv.parse(data)
+        for item in tlv.walk(items):
+            if item.constructed:
+                item.children()
+    except BridgeError as exc:
+        assert exc.code == "CARD_ERROR"
+
+
+class _Card:
+    """A card whose every answer (data and status word) comes from the fuzzer's bytes."""
+
+    reader = "Fuzz Reader"
+
+    def __init__(self, atr: bytes, fdp) -> None:
+        self.atr, self.fdp, self.count = atr, fdp, 0
+
+    def transmit(self, apdu: bytes):
+        self.count += 1
+        assert self.count <= 200, "the reader keeps sending APDUs to a lying card"
+        body = self.fdp.ConsumeBytes(self.fdp.ConsumeIntInRange(0, 300))
+        return body, self.fdp.ConsumeIntInRange(0, 0xFFFF)
+
+    @contextmanager
+    def transaction(self):
+        yield
+
+    def close(self) -> None:
+        pass
+
+
+@target
+def card_answers(data: bytes) -> None:
+    """Vitale and CPS reads against a card answering fuzzed bytes and status words: a result
+    or a typed BridgeError, within a bounded number of APDUs."""
+    fdp = atheris.FuzzedDataProvider(data)
+    sw = fdp.ConsumeIntInRange(0, 0xFFFF)
+    try:
+        raise_for_status(sw, 0xB0)
+    except StatusWordError as exc:
+        assert exc.to_bridge_error().code == "CARD_ERROR"
+    if fdp.ConsumeBool():
+        try:
+            read = VitaleSession(_Card(bytes.fromhex("3B751300004509EA9000"), fdp), timeout=5).read_clear()
+            assert read.beneficiaries
+        except BridgeError:
+            pass
+    else:
+        try:
+            CpsSession(_Card(bytes.fromhex("3BAC00402A001225006480000310009000"), fdp), timeout=5).read()
+        except BridgeError:
+            pass
 
 
 if __name__ == "__main__":
