@@ -13,7 +13,6 @@ import atheris
 
 with atheris.instrument_imports():
     import os
-    import struct
     from contextlib import contextmanager
 
     from bridge.app import Bridge
