@@ -286,15 +286,36 @@ class CardService:
 
     async def _in_thread(self, func: Any, *args: Any) -> Any:
         """Run a blocking read in a thread, with a deadline for the calls that may block
-        without bound (another program holding a transaction, a reader that hangs)."""
+        without bound (another program holding a transaction, a reader that hangs).
+
+        When the caller gives up (the deadline, or its client went away) the thread still holds
+        the card's transaction: this waits for it to really finish before returning, so the
+        reader's lock (held by the caller) is never released while a read is on the card. That
+        wait is bounded too: a thread stuck in PC/SC for good must not hold the reader for ever
+        (it runs on its own PC/SC context, so other reads are not blocked behind it).
+        """
+        budget = self.read_timeout + READ_GRACE
+        work = asyncio.ensure_future(asyncio.to_thread(func, *args))
         try:
-            async with asyncio.timeout(self.read_timeout + READ_GRACE):
-                return await asyncio.to_thread(func, *args)
+            async with asyncio.timeout(budget):
+                return await asyncio.shield(work)
         except TimeoutError:
+            await self._settle(work, budget)
             raise TimeoutError_(
                 "The card reader did not answer in time (another program may be using the card). "
                 "Close other card programs, remove and insert the card, and retry."
             ) from None
+        except asyncio.CancelledError:
+            await self._settle(work, budget)
+            raise
+
+    @staticmethod
+    async def _settle(work: asyncio.Future[Any], budget: float) -> None:
+        done, _ = await asyncio.wait([work], timeout=budget)
+        if not done:
+            log.warning("a card read is still blocked in PC/SC; releasing the reader anyway")
+        elif not work.cancelled():
+            work.exception()  # retrieved: its outcome no longer matters to anyone
 
     def _lock(self, reader: str) -> asyncio.Lock:
         return self._locks.setdefault(reader, asyncio.Lock())

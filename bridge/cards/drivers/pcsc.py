@@ -94,7 +94,16 @@ def _error(code: int, *, reader: str | None = None, during_read: bool = False) -
 
 
 class PcscConnection:
-    def __init__(self, hcard: int, protocol: int, reader: str, atr: bytes) -> None:
+    """One card connection, on a PC/SC context of its own.
+
+    pcsc-lite serialises the calls made on one context: a read waiting in
+    SCardBeginTransaction for another read's transaction would otherwise stop that read's
+    SCardTransmit, the watcher's listing and SCardCancel — a deadlock. Own contexts are cheap
+    (one socket to pcscd) and make reads independent.
+    """
+
+    def __init__(self, hcard: int, protocol: int, reader: str, atr: bytes, context: int | None = None) -> None:
+        self._context = context
         self._hcard = hcard
         self._protocol = protocol
         self.reader = reader
@@ -142,8 +151,13 @@ class PcscConnection:
 
     def close(self) -> None:
         if self._hcard is not None:
-            s.SCardDisconnect(self._hcard, s.SCARD_LEAVE_CARD)
+            with contextlib.suppress(Exception):
+                s.SCardDisconnect(self._hcard, s.SCARD_LEAVE_CARD)
             self._hcard = None
+        if self._context is not None:
+            with contextlib.suppress(Exception):  # gone with a restarted pcscd
+                s.SCardReleaseContext(self._context)
+            self._context = None
 
 
 class PcscDriver:
@@ -229,19 +243,24 @@ class PcscDriver:
         return self._states(context, self._list(context))
 
     def connect(self, reader: str) -> PcscConnection:
-        context = self._ctx()
-        hresult, hcard, protocol = s.SCardConnect(
-            context, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
-        )
-        if hresult != OK:
-            if _u(hresult) in SERVICE_LOST:
-                self._drop(context)
-            raise _error(hresult, reader=reader)
-        hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
-        if hresult != OK:
-            s.SCardDisconnect(hcard, s.SCARD_LEAVE_CARD)
-            raise _error(hresult, reader=reader)
-        return PcscConnection(hcard, protocol, reader, bytes(atr))
+        context = self._establish()  # a context per connection: see PcscConnection
+        try:
+            hresult, hcard, protocol = s.SCardConnect(
+                context, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
+            )
+            if hresult != OK:
+                if _u(hresult) in SERVICE_LOST:
+                    self._drop(self._context)  # the shared context died with pcscd too
+                raise _error(hresult, reader=reader)
+            hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
+            if hresult != OK:
+                s.SCardDisconnect(hcard, s.SCARD_LEAVE_CARD)
+                raise _error(hresult, reader=reader)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                s.SCardReleaseContext(context)
+            raise
+        return PcscConnection(hcard, protocol, reader, bytes(atr), context)
 
     def wait_for_change(self, known: Snapshot, timeout: float) -> Snapshot:
         deadline = time.monotonic() + timeout
