@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from smartcard import scard as s
@@ -99,11 +99,16 @@ class PcscConnection:
     pcsc-lite serialises the calls made on one context: a read waiting in
     SCardBeginTransaction for another read's transaction would otherwise stop that read's
     SCardTransmit, the watcher's listing and SCardCancel — a deadlock. Own contexts are cheap
-    (one socket to pcscd) and make reads independent.
+    (one socket to pcscd; the driver pools them so a read does not pay for a new one) and make
+    reads independent.
     """
 
-    def __init__(self, hcard: int, protocol: int, reader: str, atr: bytes, context: int | None = None) -> None:
+    def __init__(
+        self, hcard: int, protocol: int, reader: str, atr: bytes,
+        context: int | None = None, release: Callable[[int], None] | None = None,
+    ) -> None:
         self._context = context
+        self._release = release
         self._hcard = hcard
         self._protocol = protocol
         self.reader = reader
@@ -154,10 +159,9 @@ class PcscConnection:
             with contextlib.suppress(Exception):
                 s.SCardDisconnect(self._hcard, s.SCARD_LEAVE_CARD)
             self._hcard = None
-        if self._context is not None:
-            with contextlib.suppress(Exception):  # gone with a restarted pcscd
-                s.SCardReleaseContext(self._context)
-            self._context = None
+        if self._context is not None and self._release is not None:
+            self._release(self._context)  # back to the driver's pool, for the next read
+        self._context = None
 
 
 class PcscDriver:
@@ -169,6 +173,8 @@ class PcscDriver:
         self._context: int | None = None  # for listing and connecting
         self._watch_context: int | None = None  # only for the blocking GetStatusChange
         self._watch_states: dict[str, int] = {}
+        #: Contexts for card connections, one per open connection, reused (see PcscConnection).
+        self._pool: list[int] = []
         #: Set by cancel(): a wait that had not started blocking yet must not block either.
         self._cancelled = threading.Event()
 
@@ -206,6 +212,7 @@ class PcscDriver:
     def close(self) -> None:
         for context in (self._context, self._watch_context):
             self._drop(context)
+        self._forget_pool()
 
     # --- Driver interface ------------------------------------------------------------------
 
@@ -242,25 +249,53 @@ class PcscDriver:
         context = self._ctx()
         return self._states(context, self._list(context))
 
+    def _lease(self) -> int:
+        with self._lock:
+            if self._pool:
+                return self._pool.pop()
+        return self._establish()
+
+    def _give_back(self, context: int) -> None:
+        with self._lock:
+            if len(self._pool) < 4:
+                self._pool.append(context)
+                return
+        with contextlib.suppress(Exception):
+            s.SCardReleaseContext(context)
+
+    def _forget_pool(self) -> None:
+        """pcscd went away: the pooled contexts died with it."""
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for context in pool:
+            with contextlib.suppress(Exception):
+                s.SCardReleaseContext(context)
+
     def connect(self, reader: str) -> PcscConnection:
-        context = self._establish()  # a context per connection: see PcscConnection
-        try:
+        # A pooled context may have died with a restarted pcscd: then try once with a new one.
+        for attempt in (1, 2):
+            context = self._lease()  # a context per open connection: see PcscConnection
             hresult, hcard, protocol = s.SCardConnect(
                 context, reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1
             )
-            if hresult != OK:
-                if _u(hresult) in SERVICE_LOST:
-                    self._drop(self._context)  # the shared context died with pcscd too
-                raise _error(hresult, reader=reader)
-            hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
-            if hresult != OK:
-                s.SCardDisconnect(hcard, s.SCARD_LEAVE_CARD)
-                raise _error(hresult, reader=reader)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                s.SCardReleaseContext(context)
-            raise
-        return PcscConnection(hcard, protocol, reader, bytes(atr), context)
+            if hresult == OK:
+                break
+            if _u(hresult) in SERVICE_LOST:
+                with contextlib.suppress(Exception):
+                    s.SCardReleaseContext(context)
+                self._forget_pool()
+                self._drop(self._context)  # the shared context died with pcscd too
+                if attempt == 1:
+                    continue
+            else:
+                self._give_back(context)
+            raise _error(hresult, reader=reader)
+        hresult, _name, _state, _proto, atr = s.SCardStatus(hcard)
+        if hresult != OK:
+            s.SCardDisconnect(hcard, s.SCARD_LEAVE_CARD)
+            self._give_back(context)
+            raise _error(hresult, reader=reader)
+        return PcscConnection(hcard, protocol, reader, bytes(atr), context, self._give_back)
 
     def wait_for_change(self, known: Snapshot, timeout: float) -> Snapshot:
         deadline = time.monotonic() + timeout
