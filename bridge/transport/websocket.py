@@ -74,10 +74,15 @@ class WebSocketServer:
         idle = self.settings.idle_timeout or None
         loop = asyncio.get_running_loop()
         deadline: asyncio.Timeout | None = None
+        moved = 0.0
 
         def touch() -> None:
-            if idle and deadline is not None:
-                deadline.reschedule(loop.time() + idle)
+            # Moving the deadline costs a timer; once a second is precise enough for an idle timeout.
+            nonlocal moved
+            now = loop.time()
+            if idle and deadline is not None and now - moved > 1.0:
+                moved = now
+                deadline.reschedule(now + idle)
 
         async def send(message: dict[str, Any]) -> None:
             touch()  # notifications count as activity
