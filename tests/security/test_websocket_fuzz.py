@@ -7,7 +7,6 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -73,7 +72,6 @@ async def test_binary_and_garbage_frames(server, frame):
 
 async def test_invalid_utf8_text_frame_closes_cleanly(server):
     """A text frame that is not UTF-8 violates RFC 6455: the server closes with 1007."""
-    import socket
 
     from websockets.frames import Frame, Opcode
 
