@@ -163,7 +163,7 @@ class OdStore:
         Nothing on disk or in memory changes unless the file is entirely valid and stored.
         """
         parsed = read_official(path)
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         version = parsed.version or "unknown"
         source = OdSource(
             kind="imported",
@@ -344,7 +344,8 @@ class OdStore:
         try:
             self.paths.ensure()
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = open(self.dir / LOCK_FILE, "a+b")  # noqa: SIM115
+            # User-only like every file of the data folder (open()'s default would be 0644).
+            lock = os.fdopen(os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")
         except OSError as exc:
             raise _storage_error(self.dir, exc) from None
         try:
@@ -356,7 +357,7 @@ class OdStore:
 
     def _write_state(self, state: dict[str, str]) -> None:
         data = json.dumps(
-            {**state, "changedAt": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+            {**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
             indent=2,
         ).encode()
         self._write_atomic(self.dir / STATE_FILE, data)

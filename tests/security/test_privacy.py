@@ -151,6 +151,18 @@ async def test_files_are_user_only(vitale_readers, served):
     for folder in (paths.config_dir, paths.data_dir, paths.log_dir):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert stat.S_IMODE(paths.log_file.stat().st_mode) == 0o600
+    # After an import, every file of the OD folder is user-only too (tables, state, lock).
+    import subprocess
+    import sys
+
+    fixture = Path(__file__).resolve().parents[1] / "od" / "fixtures" / "tod-6col-plain-latin1-crlf.csv"
+    env = {**os.environ, "VITALE_BRIDGE_HOME": str(served.home)}
+    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bridge", "od", "import", str(fixture)],
+                                  capture_output=True, env=env, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    for f in paths.od_dir.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f"{f.name} is {oct(stat.S_IMODE(f.stat().st_mode))}"
+    assert stat.S_IMODE(paths.od_dir.stat().st_mode) == 0o700
 
 
 def _param_names(schema, defs) -> set[str]:
