@@ -94,3 +94,32 @@ async def test_memory_is_stable_across_repeated_load_rounds(vitale_readers, serv
         sizes.append(served.rss_kib())
     print("\n  server RSS after each round (MiB): " + ", ".join(f"{s / 1024:.1f}" for s in sizes))
     assert sizes[2] < sizes[0] * 1.25 + 4096, sizes
+
+
+async def test_reads_of_many_clients_reach_the_card_as_whole_sequences(vitale_readers, served):
+    """30 clients read one card at once over the WebSocket: the card itself receives 30 whole
+    read sequences one after the other (recorded at the virtual card), never interleaved."""
+    reader = vitale_readers.insert("famille")
+    await asyncio.sleep(0.6)
+    card = vitale_readers.slot("Vitale").link.card
+    original, seen = card.transmit, []
+
+    def transmit(raw):
+        seen.append(raw.hex())
+        return original(raw)
+
+    card.transmit = transmit
+    async with BridgeClient.connect(port=served.port, token=served.token) as client:
+        await client.call("vitale.read", {"reader": reader})
+    reference = list(seen)
+    seen.clear()
+
+    async def one():
+        async with BridgeClient.connect(port=served.port, token=served.token) as client:
+            return await client.call("vitale.read", {"reader": reader})
+
+    reads = await asyncio.gather(*(one() for _ in range(30)))
+    assert len({signature(r) for r in reads}) == 1
+    assert len(seen) == 30 * len(reference)
+    for i in range(30):
+        assert seen[i * len(reference) : (i + 1) * len(reference)] == reference, f"read {i} was interleaved"
