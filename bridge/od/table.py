@@ -69,9 +69,18 @@ class OdTable:
     """An immutable TOD: rows, version, provenance, and the indexes built from them."""
 
     __slots__ = (
-        "rows", "version", "source", "regime_names", "loaded_at", "warnings",
-        "_rows_by_key", "_wildcards", "_cache", "_wildcard_models", "_wildcard_cached",
+        "_cache",
+        "_rows_by_key",
         "_search_index",
+        "_wildcard_cached",
+        "_wildcard_models",
+        "_wildcards",
+        "loaded_at",
+        "regime_names",
+        "rows",
+        "source",
+        "version",
+        "warnings",
     )
 
     def __init__(
@@ -88,7 +97,7 @@ class OdTable:
         self.source = source
         self.regime_names: dict[str, str] = dict(regime_names or {})
         self.warnings: tuple[str, ...] = tuple(warnings)
-        self.loaded_at = dt.datetime.now(dt.timezone.utc)
+        self.loaded_at = dt.datetime.now(dt.UTC)
         by_key: dict[Key, OdRow] = {}
         for row in self.rows:
             seen = by_key.get(row.key)
