@@ -18,6 +18,9 @@ from bridge.settings import Settings
 
 log = logging.getLogger("vitale_bridge")
 
+#: One encoder for every answer: compact, UTF-8 text as is.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 class Service(Protocol):
     async def start(self) -> None: ...
@@ -102,4 +105,4 @@ class Bridge:
         response = await self.dispatcher.dispatch(message, session)
         if response is None:
             return None
-        return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+        return _encode(response)

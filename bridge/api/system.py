@@ -52,25 +52,27 @@ async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
             clientProtocolVersion=params.protocol_version,
         )
     ctx.session.state["client"] = (params.client_name, params.client_version)
-    bridge = ctx.app
-    return HelloResult(
-        name="vitale-bridge",
-        version=__version__,
-        protocol_version=PROTOCOL_VERSION,
-        transport=ctx.session.peer.transport,
-        driver=bridge.settings.driver,
-        capabilities=_capabilities(bridge),
-    )
+    return _answer(ctx.app, ctx.session.peer.transport)
 
 
-_cache: dict[int, tuple[int, list[str]]] = {}
-
-
-def _capabilities(bridge: Bridge) -> list[str]:
+def _answer(bridge: Bridge, transport: str) -> HelloResult:
+    """The answer depends only on the bridge, the transport and the registered methods: it is
+    built once per transport and kept on the bridge."""
+    answers: dict[str, tuple[int, HelloResult]] = bridge.__dict__.setdefault("_hello_answers", {})
     count = len(bridge.dispatcher.methods)
-    cached = _cache.get(id(bridge))
+    cached = answers.get(transport)
     if cached is None or cached[0] != count:
-        cached = _cache[id(bridge)] = (count, sorted(bridge.dispatcher.methods))
+        cached = answers[transport] = (
+            count,
+            HelloResult(
+                name="vitale-bridge",
+                version=__version__,
+                protocol_version=PROTOCOL_VERSION,
+                transport=transport,
+                driver=bridge.settings.driver,
+                capabilities=sorted(bridge.dispatcher.methods),
+            ),
+        )
     return cached[1]
 
 

@@ -81,10 +81,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: One decoder for every message (NaN and Infinity are not JSON: refused).
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode(raw: str | bytes) -> Any:
     if isinstance(raw, (bytes, bytearray)):
         raw = bytes(raw).decode("utf-8")  # UnicodeDecodeError is a ValueError
-    return json.loads(raw, parse_constant=_reject_constant)
+    return _decoder.decode(raw)
 
 
 class Dispatcher:
