@@ -195,6 +195,13 @@ class TimeoutError_(LimitError):
     default_message = "The operation took too long and was abandoned. Retry."
 
 
+class SetupError(Exception):
+    """A local problem the user can fix (a port in use, a missing program), phrased for them.
+
+    Not part of the JSON-RPC tree: it never travels on the wire; the CLI prints it as is.
+    """
+
+
 def all_errors() -> list[type[BridgeError]]:
     """Every concrete error class, for documentation (OpenRPC) and clients' code maps."""
     out: list[type[BridgeError]] = []

@@ -70,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(exc: BaseException, *, as_json: bool = False) -> int:
     from bridge.client import RpcError
-    from bridge.errors import BridgeError
+    from bridge.errors import BridgeError, SetupError
 
-    if isinstance(exc, RpcError):
+    if isinstance(exc, SetupError):
+        payload = {"code": "ERROR", "message": str(exc)}
+        code, text = EXIT_ERROR, f"error: {exc}"
+    elif isinstance(exc, RpcError):
         payload = {"code": exc.rpc_code, "message": exc.message, "data": exc.data}
         code, text = EXIT_ERROR, f"error {exc.code_name or exc.rpc_code}: {exc.message}"
     elif isinstance(exc, BridgeError):

@@ -8,6 +8,7 @@ is one :class:`~bridge.rpc.Session`; requests on a connection run concurrently u
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import socket
@@ -19,6 +20,7 @@ from websockets.http11 import Request, Response
 
 from bridge import __version__
 from bridge.app import Bridge
+from bridge.errors import SetupError
 from bridge.rpc import Peer
 from bridge.settings import allowed_origins, load_or_create_token
 from bridge.transport.handshake import decide
@@ -123,7 +125,20 @@ class WebSocketServer:
         hosts: list[str] | str = self.settings.host
         if self.settings.host == "127.0.0.1" and self.settings.ipv6 and _ipv6_loopback_available():
             hosts = ["127.0.0.1", "::1"]
-        self._server = await serve(
+        try:
+            self._server = await self._serve(hosts)
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+                raise
+            raise SetupError(
+                f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror or exc}). Another program "
+                "(perhaps a bridge already running: try 'vitale-bridge rpc bridge.hello') uses this "
+                "port; stop it, or choose another with --port."
+            ) from None
+        log.info("listening on ws://127.0.0.1:%s", self.port)
+
+    async def _serve(self, hosts: list[str] | str) -> Server:
+        return await serve(
             self._handler,
             hosts,
             self.port,
@@ -137,7 +152,6 @@ class WebSocketServer:
             close_timeout=2,
             open_timeout=10,
         )
-        log.info("listening on ws://127.0.0.1:%s", self.port)
 
     async def stop(self) -> None:
         if self._server is not None:

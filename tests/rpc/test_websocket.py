@@ -177,3 +177,18 @@ async def test_subscribed_client_gets_notifications(server):
         await server.bridge.events.publish("card.inserted", {"reader": "Vitale"})
         note = await asyncio.wait_for(client.notifications.get(), 5)
     assert note == {"jsonrpc": "2.0", "method": "card.inserted", "params": {"reader": "Vitale"}}
+
+
+async def test_port_in_use_is_a_clear_setup_error(settings):
+    import socket
+
+    from bridge.app import Bridge
+    from bridge.errors import SetupError
+    from bridge.transport.websocket import WebSocketServer
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        settings.port = holder.getsockname()[1]
+        with pytest.raises(SetupError, match="--port"):
+            await WebSocketServer(Bridge(settings)).start()
