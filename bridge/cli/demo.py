@@ -81,6 +81,7 @@ async def _serve(settings, page_port: int, on_bench: bool) -> None:
     from bridge.cli.cards import format_read
     from bridge.demo.server import start_demo_server
     from bridge.errors import BridgeError
+    from bridge.identity import DEFAULT_PORT
     from bridge.transport.websocket import WebSocketServer
 
     bridge = Bridge(settings)
@@ -111,7 +112,8 @@ async def _serve(settings, page_port: int, on_bench: bool) -> None:
             print(f"Bridge (JSON-RPC over WebSocket): ws://127.0.0.1:{server.port}/  token: {settings.paths.token_file}")
             print(f"Demo EHR page:                    {page.url}")
             print("  (load the extension from extension/dist/chrome — see docs/extension.md — then open the page)")
-            print("Try: vitale-bridge rpc vitale.read | vitale-bridge od search lyon"
+            port = "" if server.port == DEFAULT_PORT else f" --port {server.port}"
+            print(f"Try: vitale-bridge rpc vitale.read{port} | vitale-bridge od search lyon"
                   + (" | vitale-bridge simulate swap corse" if on_bench else ""))
             print("Ctrl-C stops everything.")
             sys.stdout.flush()
