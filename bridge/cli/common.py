@@ -23,3 +23,15 @@ def add_port(parser: argparse.ArgumentParser) -> None:
     from bridge.identity import DEFAULT_PORT
 
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+
+
+def add_driver(parser: argparse.ArgumentParser) -> None:
+    """--driver and --profile, shared by the commands that run the bridge."""
+    parser.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME_OR_FILE",
+        help="simulator: card profile to insert (repeatable; shipped name or JSON file)",
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bridge.cli.common import paths_from
+from bridge.cli.common import add_driver, paths_from
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,14 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="what the browser passes: chrome-extension://ID/, or Firefox's manifest path and add-on id",
     )
     p.add_argument("--parent-window", help=argparse.SUPPRESS)  # Chrome on Windows
-    p.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
-    p.add_argument(
-        "--profile",
-        action="append",
-        default=[],
-        metavar="NAME_OR_FILE",
-        help="simulator: card profile to insert (repeatable; shipped name or JSON file)",
-    )
+    add_driver(p)
     p.add_argument(
         "--max-message-size",
         type=int,

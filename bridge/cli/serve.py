@@ -6,20 +6,13 @@ import argparse
 import asyncio
 import signal
 
-from bridge.cli.common import add_port, paths_from
+from bridge.cli.common import add_driver, add_port, paths_from
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the localhost WebSocket server")
     add_port(p)
-    p.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
-    p.add_argument(
-        "--profile",
-        action="append",
-        default=[],
-        metavar="NAME_OR_FILE",
-        help="simulator: card profile to insert (repeatable; shipped name or JSON file)",
-    )
+    add_driver(p)
     p.add_argument("--no-ipv6", action="store_true", help="bind 127.0.0.1 only")
     p.add_argument("--max-message-size", type=int, default=64 * 1024, help="bytes (default 65536)")
     p.add_argument("--idle-timeout", type=float, default=600.0, help="seconds, 0 = never (default 600)")
