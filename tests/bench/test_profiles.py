@@ -37,7 +37,7 @@ def test_profile_loads_and_its_name_matches_the_file(name):
     assert bytes.fromhex(p.atr)
 
 
-@pytest.mark.parametrize("b", beneficiaries())
+@pytest.mark.parametrize("b", list(beneficiaries()))
 def test_nir_keys_are_valid(b):
     assert len(b.nir) == 15
     assert b.nir[13:] == nir_key(b.nir[:13])
