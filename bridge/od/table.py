@@ -56,7 +56,8 @@ class OdRow(NamedTuple):
 
 
 ROW_FIELDS: tuple[str, ...] = OdRow._fields
-ADDRESS_FIELDS: tuple[str, ...] = ("adresse1", "adresse2", "commune", "code_postal", "cedex", "telephone", "fax")
+#: The fields only the historic 14-column layout fills.
+ADDRESS_FIELDS: tuple[str, ...] = ROW_FIELDS[ROW_FIELDS.index("adresse1") : ROW_FIELDS.index("line")]
 
 
 class DuplicateKeyError(ValueError):
@@ -158,25 +159,16 @@ class OdTable:
         return model
 
     def answer(self, row: OdRow, matched: str) -> OrganismeDestinataire:
-        """The wire model for *row* (built once per row and rule)."""
-        return OrganismeDestinataire(
-            od=row.od,
-            code_centre_informatique=row.code_centre_informatique,
-            libelle=row.libelle,
-            regime=row.regime,
-            regime_name=row.regime_name or self.regime_names.get(row.regime),
-            caisse=row.caisse,
-            centre=row.centre,
-            adresse1=row.adresse1,
-            adresse2=row.adresse2,
-            commune=row.commune,
-            code_postal=row.code_postal,
-            cedex=row.cedex,
-            telephone=row.telephone,
-            fax=row.fax,
-            table_version=self.version,
-            matched=matched,  # type: ignore[arg-type]
-        )
+        """The wire model for *row* (built once per row and rule).
+
+        Every field of the row but ``line`` is a field of the answer under the same name, so
+        the answer is the row itself plus what the table adds: a régime name the row lacks,
+        the version and the rule that matched.
+        """
+        fields = row._asdict()
+        del fields["line"]
+        fields["regime_name"] = row.regime_name or self.regime_names.get(row.regime)
+        return OrganismeDestinataire(**fields, table_version=self.version, matched=matched)  # type: ignore[arg-type]
 
     def exact(self, row: OdRow) -> OrganismeDestinataire:
         """The ``exact`` answer for one of this table's rows (used by search)."""

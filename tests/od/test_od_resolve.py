@@ -84,6 +84,17 @@ def test_regime_name_from_the_rows_of_a_14_column_file(fixtures):
     assert (od.adresse1, od.code_postal, od.commune, od.cedex) == ("4 rue Pierre Loti", "81019", "ALBI", "CEDEX 9")
 
 
+def test_every_field_of_the_row_reaches_the_answer():
+    """The answer is built from the row by field name: nothing the table holds is lost on the way."""
+    values = {f: f"{i:02d}" for i, f in enumerate(OdRow._fields) if f != "line"}
+    values.update(regime="01", caisse="751", centre="0601", od="752", code_centre_informatique="044")
+    row = OdRow(**values, line=7)
+    table = OdTable([row], version="3.70", source=OdSource(kind="imported"))
+    od = table.resolve("01", "751", "0601")
+    assert od.model_dump(exclude={"table_version", "matched"}) == values
+    assert set(OrganismeDestinataire.model_fields) == set(values) | {"table_version", "matched"}
+
+
 def test_a_table_refuses_duplicate_keys():
     row = OdRow("01", "751", "0000", "A", "751", "036")
     with pytest.raises(DuplicateKeyError):
