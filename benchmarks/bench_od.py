@@ -7,8 +7,9 @@ Every figure is printed beside a baseline measured in the same run:
   ``json.loads`` of the same embedded file (the floor of any JSON-based table);
 - in-process: ``bridge.od.resolve`` (exact and centre-wildcard keys) beside a bare ``dict.get``
   on the same keys;
-- WebSocket, in one process as a client sees it (``WebSocketServer`` on port 0, ``BridgeClient``
-  with the token): ``od.resolve`` vs ``bridge.hello`` vs a bare ``websockets`` echo server;
+- WebSocket, server and client in one process (``WebSocketServer`` on port 0, driven by the
+  foundation harness's client): ``od.resolve`` vs ``bridge.hello`` vs a bare ``websockets``
+  echo server;
 - WebSocket, server in its own process (the foundation harness), 1 and 32 clients.
 
 Targets (issue 3): load < 30 ms, > 1,000,000 resolves/s in-process, od.resolve p50 within
@@ -32,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Result, bridge_server, drive, echo_server, row  # noqa: E402
+from bench_websocket import hello  # noqa: E402
 
 
 def median_ms(fn, runs: int) -> tuple[float, float]:
@@ -127,17 +130,30 @@ def bench_inprocess(seconds: float) -> None:
     print(f"   target > 1,000,000/s: {'MET' if min(ex, wc) > 1e6 else 'MISSED'}")
 
 
+def resolve(i: int) -> str:
+    return json.dumps({"jsonrpc": "2.0", "method": "od.resolve", "id": i,
+                       "params": {"regime": "99", "caisse": "751", "centre": "0601"}})
+
+
+def compare(results: dict[str, Result]) -> None:
+    """Print echo, bridge.hello and od.resolve side by side, and the target ratio."""
+    base, h, o = results["echo"], results["hello"], results["od"]
+    print(row("echo (baseline)", base))
+    print(row("bridge.hello", h, base))
+    print(row("od.resolve", o, base))
+    print(f"   od.resolve / bridge.hello: p50 x{o.p50 / h.p50:4.2f}, throughput x{o.throughput / h.throughput:4.2f}"
+          f"  (target p50 <= 1.2x: {'MET' if o.p50 <= 1.2 * h.p50 else 'MISSED'})")
+
+
 async def _inprocess_websocket(requests: int, rounds: int) -> None:
-    from websockets.asyncio.client import connect
     from websockets.asyncio.server import serve
 
     from bridge.app import Bridge
-    from bridge.client import BridgeClient
     from bridge.settings import Paths, Settings
     from bridge.transport.websocket import WebSocketServer
 
-    print(f"== WebSocket, client and server in this process ({rounds} rounds x {requests} sequential calls, "
-          "median of round p50s)")
+    print(f"== WebSocket, client and server in this process ({rounds} interleaved rounds x {requests} "
+          "sequential calls)")
     with tempfile.TemporaryDirectory(prefix="vb-bench-od-") as home:
         os.environ["VITALE_BRIDGE_HOME"] = home
         bridge = Bridge(Settings(paths=Paths.resolve(home), port=0, ipv6=False))
@@ -150,76 +166,34 @@ async def _inprocess_websocket(requests: int, rounds: int) -> None:
                 await ws.send(message)
 
         echo = await serve(echo_handler, "127.0.0.1", 0, compression=None)
-        echo_port = echo.sockets[0].getsockname()[1]
+        echo_url = f"ws://127.0.0.1:{echo.sockets[0].getsockname()[1]}/"
+        url = f"ws://127.0.0.1:{server.port}/"
+        runs = {"echo": (echo_url, resolve, None), "hello": (url, hello, server.token),
+                "od": (url, resolve, server.token)}
+        rounds_of: dict[str, list[Result]] = {name: [] for name in runs}
         try:
-            hello_params = {"clientName": "bench", "clientVersion": "1"}
-            od_params = {"regime": "99", "caisse": "751", "centre": "0601"}
-            results: dict[str, list[tuple[float, float]]] = {"echo": [], "hello": [], "od": []}
-            async with BridgeClient.connect(port=server.port, token=server.token) as client, \
-                    connect(f"ws://127.0.0.1:{echo_port}/", compression=None) as ews:
-                frame = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "od.resolve", "params": od_params})
-
-                async def timed(call) -> tuple[float, float]:
-                    lat = []
-                    start = time.perf_counter()
-                    for _ in range(requests):
-                        t = time.perf_counter()
-                        await call()
-                        lat.append(time.perf_counter() - t)
-                    return statistics.median(lat) * 1e3, requests / (time.perf_counter() - start)
-
-                async def echo_call() -> None:
-                    await ews.send(frame)
-                    json.loads(await ews.recv())
-
-                calls = {
-                    "echo": echo_call,
-                    "hello": lambda: client.call("bridge.hello", hello_params),
-                    "od": lambda: client.call("od.resolve", od_params),
-                }
-                for call in calls.values():  # warm-up
-                    for _ in range(50):
-                        await call()
-                for _ in range(rounds):  # interleaved, so drift hits all three alike
-                    for name, call in calls.items():
-                        results[name].append(await timed(call))
+            for _ in range(rounds):  # interleaved, so drift hits all three alike
+                for name, (target, make, token) in runs.items():
+                    rounds_of[name].append(await drive(target, make, clients=1, requests=requests, token=token))
         finally:
             echo.close()
             await server.stop()
             await bridge.stop()
-    med = {k: (statistics.median(p for p, _ in v), statistics.median(t for _, t in v)) for k, v in results.items()}
-    e = med["echo"]
-    for name, label in (("echo", "bare websockets echo (baseline)"), ("hello", "bridge.hello"), ("od", "od.resolve")):
-        p50, tp = med[name]
-        print(f"{label:<34} p50 {p50:7.3f} ms  {tp:8,.0f} calls/s   | x{p50 / e[0]:4.2f} echo p50")
-    ratio = med["od"][0] / med["hello"][0]
-    print(f"   od.resolve / bridge.hello p50: x{ratio:4.2f}  (target <= 1.2x: {'MET' if ratio <= 1.2 else 'MISSED'})")
+    compare({name: Result([t for r in rs for t in r.latencies], sum(r.elapsed for r in rs))
+             for name, rs in rounds_of.items()})
 
 
 def bench_separate_process(requests: int) -> None:
-    from _harness import bridge_server, drive, echo_server, row
-
-    def hello(i: int) -> str:
-        return json.dumps({"jsonrpc": "2.0", "method": "bridge.hello", "id": i,
-                           "params": {"clientName": "bench", "clientVersion": "1"}})
-
-    def resolve(i: int) -> str:
-        return json.dumps({"jsonrpc": "2.0", "method": "od.resolve", "id": i,
-                           "params": {"regime": "99", "caisse": "751", "centre": "0601"}})
-
     print("== WebSocket, server in its own process (foundation harness)")
     with echo_server() as echo_url, bridge_server() as (url, token):
         for clients in (1, 32):
             n = requests if clients == 1 else max(50, requests // 16)
-            base = asyncio.run(drive(echo_url, resolve, clients=clients, requests=n))
-            h = asyncio.run(drive(url, hello, clients=clients, requests=n, token=token))
-            o = asyncio.run(drive(url, resolve, clients=clients, requests=n, token=token))
             print(f"-- {clients} client(s), {n} requests each")
-            print(row("echo (baseline)", base))
-            print(row("bridge.hello", h, base))
-            print(row("od.resolve", o, base))
-            print(f"   od.resolve / bridge.hello: p50 x{o.p50 / h.p50:4.2f}, throughput x{o.throughput / h.throughput:4.2f}"
-                  f"  (target p50 <= 1.2x: {'MET' if o.p50 <= 1.2 * h.p50 else 'MISSED'})")
+            compare({
+                "echo": asyncio.run(drive(echo_url, resolve, clients=clients, requests=n)),
+                "hello": asyncio.run(drive(url, hello, clients=clients, requests=n, token=token)),
+                "od": asyncio.run(drive(url, resolve, clients=clients, requests=n, token=token)),
+            })
 
 
 def main() -> None:
