@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,16 @@ def profile(name: str) -> str:
 def settings(paths) -> Settings:
     """The WebSocket ``server`` fixture of tests/conftest.py, on the simulator with a family card."""
     return Settings(paths=paths, port=0, ipv6=False, driver="simulator", profiles=[profile("famille4")])
+
+
+@pytest_asyncio.fixture
+async def pcsc_bridge(vitale_readers, paths):
+    """A started Bridge on the ``pcsc`` driver, beside the bench's pcscd and virtual cards."""
+    from .pcsc_helpers import pcsc_settings
+
+    b = Bridge(pcsc_settings(paths))
+    async with b:
+        yield b
 
 
 @pytest_asyncio.fixture
@@ -46,3 +57,27 @@ class Recorder:
 
     def events(self) -> list[tuple[str, str | None]]:
         return [(m["method"], m["params"].get("cardType")) for m in self.messages]
+
+
+async def until(condition, timeout: float = 5.0, step: float = 0.02) -> None:
+    """Poll *condition* until it holds; fails the test after *timeout* seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+
+
+def apdu_log(card, method: str) -> list[str]:
+    """Wrap the card's *method* (``process`` for a simulated card, ``transmit`` for a bench
+    card) so the returned list gets the hex of every APDU in the order the card receives them."""
+    seen: list[str] = []
+    original = getattr(card, method)
+
+    def logged(raw):
+        seen.append(raw.hex())
+        return original(raw)
+
+    setattr(card, method, logged)
+    return seen

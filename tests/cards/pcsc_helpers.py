@@ -1,8 +1,7 @@
-"""Helpers for the real-stack card tests: a Bridge on the ``pcsc`` driver beside the bench."""
+"""Helpers for the real-stack card tests: the ``pcsc`` driver beside the bench (fixture ``pcsc_bridge`` in conftest)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 from bridge.app import Bridge
@@ -31,15 +30,6 @@ def recording(bridge: Bridge):
         yield recorders
     finally:
         driver.connect = original
-
-
-async def until(condition, timeout: float = 5.0, step: float = 0.02) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(step)
 
 
 def pull_out_after(bench, reader: str, apdus: int) -> None:

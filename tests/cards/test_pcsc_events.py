@@ -3,20 +3,11 @@
 import asyncio
 
 import pytest
-import pytest_asyncio
 
-from bridge.app import Bridge
 from bridge.errors import CardRemovedError, NoCardError
 
-from .conftest import Recorder
-from .pcsc_helpers import pcsc_settings, pull_out_after, recording, until
-
-
-@pytest_asyncio.fixture
-async def pcsc_bridge(vitale_readers, paths):
-    bridge = Bridge(pcsc_settings(paths))
-    async with bridge:
-        yield bridge
+from .conftest import Recorder, apdu_log, until
+from .pcsc_helpers import pull_out_after, recording
 
 
 async def test_insert_and_remove_events(vitale_readers, pcsc_bridge):
@@ -72,15 +63,7 @@ async def test_two_readers_at_once(vitale_readers, pcsc_bridge):
 async def test_same_reader_reads_are_serialised(vitale_readers, pcsc_bridge):
     vitale_readers.insert("famille")
     await pcsc_bridge.cards.wait_for_card("vitale2")
-    card = vitale_readers.slot("Vitale").link.card
-    seen = []  # the order the card itself receives the APDUs in
-    original = card.transmit
-
-    def transmit(raw):
-        seen.append(raw.hex())
-        return original(raw)
-
-    card.transmit = transmit
+    seen = apdu_log(vitale_readers.slot("Vitale").link.card, "transmit")  # as the card receives them
     await pcsc_bridge.cards.read_vitale()
     single = list(seen)
     seen.clear()

@@ -1,19 +1,10 @@
 """Reads through the real PC/SC stack: pcscd + vpcd virtual cards (the bench), ``pcsc`` driver."""
 
 import pytest
-import pytest_asyncio
 
-from bridge.app import Bridge
 from bridge.errors import CpsRequiredError, NoCardError, UnsupportedCardError
 
-from .pcsc_helpers import pcsc_settings, recording
-
-
-@pytest_asyncio.fixture
-async def pcsc_bridge(vitale_readers, paths):
-    bridge = Bridge(pcsc_settings(paths))
-    async with bridge:
-        yield bridge
+from .pcsc_helpers import recording
 
 
 async def test_readers_and_card_types(vitale_readers, pcsc_bridge):

@@ -13,15 +13,7 @@ from bridge.errors import (
     UnsupportedCardError,
 )
 
-from .conftest import Recorder, profile
-
-
-async def settle(bridge, condition, timeout=2.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.01)
+from .conftest import Recorder, apdu_log, profile, until
 
 
 async def test_no_reader_then_no_card(bridge):
@@ -150,15 +142,7 @@ async def test_removed_mid_read_gives_card_removed_and_no_result(bridge):
 async def test_reads_of_one_reader_never_interleave(bridge):
     sim = bridge.cards.driver
     reader = sim.insert(profile("famille4"))
-    card = sim.card(reader)
-    log = []
-    original = card.process
-
-    def recording(apdu):
-        log.append(apdu.hex())
-        return original(apdu)
-
-    card.process = recording
+    log = apdu_log(sim.card(reader), "process")
     await bridge.cards.read_vitale()
     single = list(log)
     log.clear()
@@ -171,14 +155,14 @@ async def test_events(bridge):
     recorder = Recorder(bridge)
     sim = bridge.cards.driver
     sim.insert(profile("famille4"))
-    await settle(bridge, lambda: ("card.inserted", "vitale2") in recorder.events())
+    await until(lambda: ("card.inserted", "vitale2") in recorder.events(), timeout=2.0)
     sim.insert(profile("cps3"))
-    await settle(bridge, lambda: ("card.inserted", "cps3") in recorder.events())
+    await until(lambda: ("card.inserted", "cps3") in recorder.events(), timeout=2.0)
     sim.remove("Simulated Vitale Reader")
-    await settle(bridge, lambda: ("card.removed", "vitale2") in recorder.events())
+    await until(lambda: ("card.removed", "vitale2") in recorder.events(), timeout=2.0)
     sim.insert(profile("seul"), reader="Simulated Vitale Reader")
     sim.remove_reader("Simulated CPS Reader")
-    await settle(bridge, lambda: ("reader.removed", None) in recorder.events())
+    await until(lambda: ("reader.removed", None) in recorder.events(), timeout=2.0)
     methods = [m for m, _ in recorder.events()]
     assert methods.count("reader.added") == 2
     # A reader going away with its card reports the card removed first.
@@ -193,9 +177,9 @@ async def test_swap_between_two_looks_is_seen(bridge):
     recorder = Recorder(bridge)
     sim = bridge.cards.driver
     reader = sim.insert(profile("famille4"))
-    await settle(bridge, lambda: recorder.events().count(("card.inserted", "vitale2")) == 1)
+    await until(lambda: recorder.events().count(("card.inserted", "vitale2")) == 1, timeout=2.0)
     sim.insert(profile("seul"), reader=reader)  # same ATR, new generation
-    await settle(bridge, lambda: recorder.events().count(("card.inserted", "vitale2")) == 2)
+    await until(lambda: recorder.events().count(("card.inserted", "vitale2")) == 2, timeout=2.0)
     assert ("card.removed", "vitale2") in recorder.events()
 
 
