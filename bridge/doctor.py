@@ -13,6 +13,7 @@ exception type, and the others still run.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -123,7 +124,7 @@ def check_manifests() -> list[Check]:
 
 
 def _registry_manifest(scope: str, browser: str, host_name: str) -> str | None:
-    import winreg  # noqa: PLC0415 - Windows only
+    import winreg  # Windows only
 
     from bridge.install.locations import registry_location
 
@@ -136,37 +137,26 @@ def _registry_manifest(scope: str, browser: str, host_name: str) -> str | None:
         return None
 
 
-# --- PC/SC, readers and cards (fallback without the card API) ----------------------------
+# --- through the core: readers and cards, the OD table ----------------------------------------
 
 
-def _card_type(atr: bytes) -> str:
-    try:
-        from bridge.cards import atr as atr_mod
+def core_checks(paths: Paths) -> list[Check]:
+    """Ask the bridge's own services in-process (the card service behind ``readers.list``, the
+    OD store behind ``od.info``), so doctor sees what the host sees: same driver, same store."""
+    import asyncio
 
-        return str(atr_mod.label(atr))
-    except Exception:  # noqa: BLE001 - the card layer may not offer this: the type is a nicety
-        return "card"
+    from bridge.app import Bridge
+    from bridge.settings import Settings
 
+    async def run() -> list[Check]:
+        bridge = Bridge(Settings(paths=paths))
+        await asyncio.wait_for(bridge.start(), 10)
+        try:
+            return [*await _readers(bridge), *_od_table(bridge)]
+        finally:
+            await bridge.stop()
 
-def check_pcsc_direct() -> list[Check]:
-    """Fallback when the card API is not in this build: ask pyscard directly (types only)."""
-    try:
-        from smartcard.System import readers
-    except ImportError:
-        return [Check("pcsc", FAIL, "pyscard is not installed", "reinstall vitale-bridge (pip install vitale-bridge)")]
-    try:
-        found = readers()
-    except Exception as exc:  # noqa: BLE001 - pyscard raises several unrelated types
-        text = f"{type(exc).__name__}: {exc}".upper()
-        if "ESTABLISHCONTEXT" in text or "0X8010001D" in text or "NO_SERVICE" in text:
-            return [_pcsc_down()]
-        return [Check("pcsc", FAIL, f"listing readers failed ({type(exc).__name__})", "restart the smart-card service")]
-    checks = [Check("pcsc", OK, "smart-card service reachable")]
-    if not found:
-        return [*checks, _no_reader()]
-    for reader in found:
-        checks.append(_reader_check(reader))
-    return checks
+    return asyncio.run(run())
 
 
 def _pcsc_down() -> Check:
@@ -178,137 +168,52 @@ def _pcsc_down() -> Check:
     )
 
 
-def _no_reader() -> Check:
-    return Check("readers", WARN, "no card reader connected", "plug in the reader (and check its driver)")
-
-
-def _reader_check(reader: Any) -> Check:
-    name = f"reader {reader}"
-    try:
-        connection = reader.createConnection()
-        connection.connect()
-    except Exception as exc:  # noqa: BLE001
-        kind = type(exc).__name__
-        if "NoCard" in kind:
-            return Check(name, OK, "no card inserted")
-        return Check(name, WARN, f"card not readable ({kind})", "remove the card and insert it again")
-    try:
-        atr = bytes(connection.getATR())
-    finally:
-        try:
-            connection.disconnect()
-        except Exception:  # noqa: BLE001
-            pass
-    return Check(name, OK, f"card present: {_card_type(atr)}")
-
-
-# --- through the core: readers and cards, the OD table ----------------------------------------
-
-
-def core_checks(paths: Paths) -> list[Check]:
-    """Ask the bridge's own methods, in-process, as a client would (``readers.list``, ``od.info``).
-
-    Going through the core means doctor sees what the host sees (same driver, same table
-    store), and tolerates a build where a service is missing.
-    """
+async def _readers(bridge: Any) -> list[Check]:
     import asyncio
 
-    from bridge.app import Bridge
-    from bridge.rpc import Peer
-    from bridge.settings import Settings
+    from bridge.errors import BridgeError, PcscUnavailableError
 
-    bridge = Bridge(Settings(paths=paths))
-    methods = bridge.dispatcher.methods
-
-    async def call(method: str) -> dict[str, Any]:
-        session = bridge.open_session(Peer(transport="inproc", authenticated_by="local"))
-        try:
-            request = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method})
-            raw = await asyncio.wait_for(bridge.handle(request, session), 10)
-        finally:
-            await bridge.close_session(session)
-        return json.loads(raw or "{}")
-
-    async def run() -> list[Check]:
-        out: list[Check] = []
-        await asyncio.wait_for(bridge.start(), 10)
-        try:
-            if "readers.list" in methods:
-                out.extend(_readers_from(await call("readers.list")))
-            else:
-                out.extend(await asyncio.to_thread(check_pcsc_direct))
-            if "od.info" in methods:
-                out.extend(_od_from(await call("od.info")))
-            else:
-                out.append(Check("od table", WARN, "this build has no TOD table service", "update vitale-bridge"))
-        finally:
-            await bridge.stop()
-        return out
-
-    return asyncio.run(run())
-
-
-def _error_code(answer: dict[str, Any]) -> str:
-    error = answer.get("error") or {}
-    return str((error.get("data") or {}).get("code", error.get("code", "?")))
-
-
-def _readers_from(answer: dict[str, Any]) -> list[Check]:
-    if "error" in answer:
-        code = _error_code(answer)
-        if code == "PCSC_UNAVAILABLE":
-            return [_pcsc_down()]
-        if code == "NO_READER":
-            return [Check("pcsc", OK, "smart-card service reachable"), _no_reader()]
-        return [Check("pcsc", FAIL, f"readers.list failed: {code}", "restart the smart-card service")]
-    result = answer.get("result") or {}
-    readers = result.get("readers") or []
-    checks = [Check("pcsc", OK, f"smart-card service reachable (driver {result.get('driver', '?')})")]
+    try:
+        readers = await asyncio.wait_for(bridge.cards.readers(), 10)
+    except PcscUnavailableError:
+        return [_pcsc_down()]
+    except BridgeError as exc:
+        return [Check("pcsc", FAIL, f"listing readers failed: {exc.code}", "restart the smart-card service")]
+    checks = [Check("pcsc", OK, f"smart-card service reachable (driver {bridge.cards.driver.name})")]
     if not readers:
-        return [*checks, _no_reader()]
+        return [*checks, Check("readers", WARN, "no card reader connected", "plug in the reader (and check its driver)")]
     for r in readers:
-        name = f"reader {r.get('name', '?')}"
-        if r.get("cardPresent"):
-            checks.append(Check(name, OK, f"card present: {r.get('cardType') or 'unknown type'}"))
-        else:
-            checks.append(Check(name, OK, "no card inserted"))
+        summary = f"card present: {r.card_type or 'unknown type'}" if r.card_present else "no card inserted"
+        checks.append(Check(f"reader {r.name}", OK, summary))
     return checks
 
 
-def _od_from(answer: dict[str, Any]) -> list[Check]:
-    if "error" in answer:
+def _od_table(bridge: Any) -> list[Check]:
+    from bridge.errors import BridgeError
+
+    try:
+        info = bridge.od.info()
+    except BridgeError as exc:
         return [
-            Check("od table", FAIL, f"od.info failed: {_error_code(answer)}",
+            Check("od table", FAIL, f"od.info failed: {exc.code}",
                   "import the table again with 'vitale-bridge od import FILE'")
         ]
-    result = answer.get("result") or {}
-    source = result.get("source") or {}
-    summary = f"TOD {result.get('version', '?')} ({source.get('kind', '?')}, {result.get('rowCount', '?')} rows)"
-    imported = source.get("importedAt")
-    age = _age_days(imported) if imported else None
-    if age is not None:
+    summary = f"TOD {info.version} ({info.source.kind}, {info.row_count} rows)"
+    imported = info.source.imported_at
+    if imported is not None:
+        if imported.tzinfo is None:
+            imported = imported.replace(tzinfo=dt.UTC)
+        age = max(0, (dt.datetime.now(dt.UTC) - imported).days)
         summary += f", imported {age} days ago"
         if age > STALE_TABLE_DAYS:
             return [Check("od table", WARN, summary, "import the current TOD: 'vitale-bridge od import FILE'")]
-    if result.get("notice"):
-        return [Check("od table", WARN, summary, str(result["notice"]))]
+    if info.notice:
+        return [Check("od table", WARN, summary, info.notice)]
     return [Check("od table", OK, summary)]
 
 
 #: The TOD is republished a few times a year; older than this, suggest importing it again.
 STALE_TABLE_DAYS = 120
-
-
-def _age_days(iso: str) -> int | None:
-    import datetime as dt
-
-    try:
-        when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0, (dt.datetime.now(dt.timezone.utc) - when).days)
 
 
 # --- WebSocket port, token, origins -------------------------------------------------------
