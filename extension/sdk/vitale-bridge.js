@@ -40,6 +40,10 @@ export class VitaleBridgeError extends Error {
   }
 }
 
+/** Error class of each stable code, filled by errorClass; errorFromWire rebuilds from it. */
+const CLASSES = {};
+
+/** A VitaleBridgeError subclass for *code*, registered so errorFromWire can rebuild it. */
 function errorClass(name, code) {
   const cls = class extends VitaleBridgeError {
     constructor(message, details) {
@@ -48,6 +52,7 @@ function errorClass(name, code) {
     }
   };
   Object.defineProperty(cls, "name", { value: name });
+  CLASSES[code] = cls;
   return cls;
 }
 
@@ -64,22 +69,6 @@ export const InsecureContextError = errorClass("InsecureContextError", ErrorCode
 export const ReadInProgressError = errorClass("ReadInProgressError", ErrorCode.READ_IN_PROGRESS);
 export const OdNotFoundError = errorClass("OdNotFoundError", ErrorCode.OD_NOT_FOUND);
 export const UnsupportedCardError = errorClass("UnsupportedCardError", ErrorCode.UNSUPPORTED_CARD);
-
-const CLASSES = {
-  [ErrorCode.EXTENSION_MISSING]: ExtensionMissingError,
-  [ErrorCode.HOST_MISSING]: HostMissingError,
-  [ErrorCode.VERSION_MISMATCH]: VersionMismatchError,
-  [ErrorCode.NO_READER]: NoReaderError,
-  [ErrorCode.NO_CARD]: NoCardError,
-  [ErrorCode.CARD_REMOVED]: CardRemovedError,
-  [ErrorCode.CPS_REQUIRED]: CpsRequiredError,
-  [ErrorCode.ORIGIN_REFUSED]: OriginRefusedError,
-  [ErrorCode.TIMEOUT]: TimeoutError,
-  [ErrorCode.INSECURE_CONTEXT]: InsecureContextError,
-  [ErrorCode.READ_IN_PROGRESS]: ReadInProgressError,
-  [ErrorCode.OD_NOT_FOUND]: OdNotFoundError,
-  [ErrorCode.UNSUPPORTED_CARD]: UnsupportedCardError,
-};
 
 /**
  * Rebuild a typed error from its wire shape `{code, message, details}`.

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CHANNEL, ErrorCode } from "../sdk/protocol.js";
+import * as sdk from "../sdk/vitale-bridge.js";
 import {
   CardRemovedError, ExtensionMissingError, NoCardError, OriginRefusedError, TimeoutError, VersionMismatchError,
   VitaleBridge, VitaleBridgeError, errorFromWire,
@@ -143,4 +144,16 @@ test("errorFromWire: known codes get their class, unknown keep the code", () => 
   assert.ok(e instanceof VitaleBridgeError);
   assert.equal(e.code, "PCSC_UNAVAILABLE");
   assert.equal(errorFromWire(null).code, ErrorCode.UNKNOWN);
+});
+
+test("errorFromWire rebuilds every exported error class from its code", () => {
+  const classes = Object.values(sdk).filter((v) => typeof v === "function" && v.prototype instanceof VitaleBridgeError);
+  assert.equal(classes.length, 13);
+  for (const Cls of classes) {
+    const code = new Cls("m").code;
+    const e = errorFromWire({ code, message: "m", details: { k: 1 } });
+    assert.ok(e instanceof Cls, code);
+    assert.equal(e.name, Cls.name);
+    assert.deepEqual(e.details, { k: 1 });
+  }
 });
