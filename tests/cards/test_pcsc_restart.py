@@ -6,13 +6,11 @@ import pytest
 
 from bridge.client import BridgeClient, RpcError
 
-from .pcsc_helpers import start_pcscd, stop_pcscd
+from .pcsc_helpers import pcsc_settings
 
 
 @pytest.fixture
 def settings(paths, vitale_readers):
-    from .pcsc_helpers import pcsc_settings
-
     return pcsc_settings(paths)
 
 
@@ -28,7 +26,7 @@ async def test_pcscd_restart_under_a_running_server(vitale_readers, server):
     async with BridgeClient.connect(port=server.port, token=server.token) as client:
         await client.call("events.subscribe")
         first = await client.call("vitale.read", {"reader": reader})
-        profiles = stop_pcscd(vitale_readers)
+        vitale_readers.stop_pcscd()  # the card is taken out first and put back by start_pcscd
         removed = await next_event(client, "reader.removed")
         assert removed["reader"]
         with pytest.raises(RpcError) as info:
@@ -38,7 +36,7 @@ async def test_pcscd_restart_under_a_running_server(vitale_readers, server):
             await client.call("vitale.read", {"reader": reader})
         assert info.value.code_name in {"PCSC_UNAVAILABLE", "NO_READER", "READER_NOT_FOUND"}
 
-        start_pcscd(vitale_readers, profiles)
+        vitale_readers.start_pcscd()
         await next_event(client, "reader.added")
         inserted = await next_event(client, "card.inserted")
         assert inserted["cardType"] == "vitale2"
