@@ -135,9 +135,7 @@ class OdTable:
             return hit
         row = self._rows_by_key.get(key)
         if row is not None:
-            model = self.answer(row, "exact")
-            self._cache[key] = model
-            return model
+            return self.exact(row)
         row = self._wildcards.get(key[:2])
         if row is None:
             raise OdNotFoundError(
