@@ -1,4 +1,4 @@
-"""Helpers shared by subcommands: paths from --home, JSON output."""
+"""Helpers shared by subcommands: paths from --home, logging, JSON output, running until stopped."""
 
 from __future__ import annotations
 
@@ -12,6 +12,32 @@ from bridge.settings import Paths
 
 def paths_from(args: argparse.Namespace) -> Paths:
     return Paths.resolve(getattr(args, "home", None))
+
+
+def prepare(args: argparse.Namespace, level: str | None = None, *, log_file: bool = True) -> Paths:
+    """The paths of --home, created user-only, and logging set up (stderr, plus the rotating
+    log file for commands that run the bridge)."""
+    from bridge import logs
+
+    paths = paths_from(args)
+    paths.ensure()
+    logs.setup(level or args.log_level, paths.log_file if log_file else None)
+    return paths
+
+
+async def until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM (where the platform lets asyncio catch them)."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await stop.wait()
 
 
 def print_json(value: Any) -> None:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 
-from bridge.cli.common import add_port, paths_from
+from bridge.cli.common import add_port, prepare, until_stopped
 
 DEMO_PAGE_PORT = 27816
 
@@ -33,12 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge import logs
     from bridge.settings import Settings
 
-    paths = paths_from(args)
-    paths.ensure()
-    logs.setup("WARNING" if args.log_level == "INFO" else args.log_level, paths.log_file)
+    # The terminal is for the demo's own output: routine INFO lines go to the log file only.
+    paths = prepare(args, "WARNING" if args.log_level == "INFO" else None)
     profiles = [args.profile] + ([] if args.cps.lower() == "none" else [args.cps])
     bench = None
     driver = args.driver
@@ -87,13 +84,6 @@ async def _serve(settings, page_port: int, on_bench: bool) -> None:
     bridge = Bridge(settings)
     server = WebSocketServer(bridge)
     page = start_demo_server(page_port, "127.0.0.1")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
     try:
         async with bridge:
             await server.start()
@@ -117,7 +107,7 @@ async def _serve(settings, page_port: int, on_bench: bool) -> None:
                   + (" | vitale-bridge simulate swap corse" if on_bench else ""))
             print("Ctrl-C stops everything.")
             sys.stdout.flush()
-            await stop.wait()
+            await until_stopped()
     finally:
         page.close()
         await server.stop()

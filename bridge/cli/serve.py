@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 
-from bridge.cli.common import add_driver, add_port, paths_from
+from bridge.cli.common import add_driver, add_port, prepare, until_stopped
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,16 +19,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge import logs
     from bridge.app import Bridge
     from bridge.settings import Settings
-    from bridge.transport.websocket import run_server
+    from bridge.transport.websocket import WebSocketServer
 
-    paths = paths_from(args)
-    paths.ensure()
-    logs.setup(args.log_level, paths.log_file)
     settings = Settings(
-        paths=paths,
+        paths=prepare(args),
         port=args.port,
         driver=args.driver,
         profiles=args.profile,
@@ -40,17 +35,13 @@ def run(args: argparse.Namespace) -> int:
     bridge = Bridge(settings)
 
     async def main() -> None:
-        task = asyncio.create_task(run_server(bridge))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        server = WebSocketServer(bridge)
+        async with bridge:
+            await server.start()
             try:
-                loop.add_signal_handler(sig, task.cancel)
-            except (NotImplementedError, RuntimeError):
-                pass
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+                await until_stopped()
+            finally:
+                await server.stop()
 
     asyncio.run(main())
     return 0

@@ -158,20 +158,3 @@ class WebSocketServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-
-    async def serve_forever(self) -> None:
-        assert self._server is not None
-        await self._server.serve_forever()
-
-
-async def run_server(bridge: Bridge, ready: asyncio.Event | None = None) -> None:
-    """Start the bridge's services and the WebSocket server; run until cancelled."""
-    server = WebSocketServer(bridge)
-    async with bridge:
-        await server.start()
-        if ready is not None:
-            ready.set()
-        try:
-            await server.serve_forever()
-        finally:
-            await server.stop()
