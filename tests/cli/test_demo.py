@@ -24,14 +24,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pcscd_pids() -> set[int]:
+def pcscd_pids(parent: int | None = None) -> set[int]:
+    """Live pcscd processes (only the children of *parent* when given: other test runs on the
+    machine may start their own)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "pcscd" and "State:\tZ" not in (entry / "status").read_text():
+                status = (entry / "status").read_text()
+                if (entry / "comm").read_text().strip() != "pcscd" or "State:\tZ" in status:
+                    continue
+                ppid = int(status.split("PPid:")[1].split()[0])
+                if parent is None or ppid == parent:
                     pids.add(int(entry.name))
-            except OSError:
+            except (OSError, IndexError, ValueError):
                 pass
     return pids
 
@@ -44,7 +50,6 @@ def test_demo_reads_serves_and_stops_cleanly(tmp_path, driver):
         if problems := missing():
             (pytest.fail if os.environ.get("CI") else pytest.skip)(message(problems))
     port, page_port = free_port(), free_port()
-    before = pcscd_pids()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "--home", str(tmp_path), "demo", "--driver", driver,
          "--port", str(port), "--page-port", str(page_port)],
@@ -80,6 +85,9 @@ def test_demo_reads_serves_and_stops_cleanly(tmp_path, driver):
 
         result = asyncio.run(read())
         assert [b["prenom"] for b in result["beneficiaries"]][:2] == ["PIERRE", "CLAIRE"]
+        started = pcscd_pids(parent=proc.pid)
+        if driver == "pcsc":
+            assert started, "the demo on the bench runs its own pcscd"
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -89,4 +97,4 @@ def test_demo_reads_serves_and_stops_cleanly(tmp_path, driver):
             raise
     assert proc.returncode == 0
     time.sleep(0.5)
-    assert pcscd_pids() - before == set(), "demo left a pcscd behind"
+    assert started & pcscd_pids() == set(), "demo left a pcscd behind"
