@@ -80,20 +80,10 @@ def install(args: argparse.Namespace) -> int:
 
 
 def uninstall(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from bridge.install import apply, record_here
 
-    from bridge.install import apply, current_platform
-    from bridge.install.locations import pure_path, system_host_dir
-
-    paths = paths_from(args)
-    platform = current_platform()
-    if args.scope == "user":
-        host_dir = paths.data_dir / "native-host"
-    else:
-        _check_privileges("system")
-        host_dir = Path(system_host_dir(platform, program_data=os.environ.get("PROGRAMDATA", r"C:\ProgramData")))
-    record = Path(pure_path(platform, str(host_dir), "install-record.json"))
-    done = apply.uninstall(record)
+    _check_privileges(args.scope)
+    done = apply.uninstall(record_here(scope=args.scope, data_dir=paths_from(args).data_dir))
     if args.json:
         print_json({"done": done})
     else:

@@ -5,7 +5,7 @@
 - :mod:`bridge.install.plan`: the full list of writes, built from facts passed in (pure);
 - :mod:`bridge.install.apply`: doing it, recording it, and undoing exactly that.
 
-:func:`plan_here` is the one place that looks at the running machine.
+:func:`plan_here` and :func:`record_here` are the only places that look at the running machine.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-from bridge.install.locations import Platform, Scope
+from bridge.install.locations import RECORD_NAME, Platform, Scope, host_dir, pure_path
 from bridge.install.plan import Plan, make_plan, resolve_browsers
 
-__all__ = ["Plan", "current_platform", "frozen_host", "make_plan", "plan_here", "resolve_browsers"]
+__all__ = ["Plan", "current_platform", "frozen_host", "make_plan", "plan_here", "record_here", "resolve_browsers"]
 
 
 def current_platform() -> Platform:
@@ -31,6 +31,10 @@ def current_platform() -> Platform:
 def frozen_host() -> str | None:
     """The PyInstaller binary we run from, if any: it is its own host program."""
     return sys.executable if getattr(sys, "frozen", False) else None
+
+
+def _program_data() -> str:
+    return os.environ.get("PROGRAMDATA", r"C:\ProgramData")
 
 
 def plan_here(
@@ -58,7 +62,14 @@ def plan_here(
         python=None if host_path else sys.executable,
         host_path=host_path,
         bridge_home=bridge_home,
-        program_data=os.environ.get("PROGRAMDATA", r"C:\ProgramData"),
+        program_data=_program_data(),
         # Fedora-like systems: Firefox reads /usr/lib64/mozilla, which exists there.
         lib64=os.path.isdir("/usr/lib64/mozilla"),
     )
+
+
+def record_here(*, scope: Scope, data_dir: Path) -> Path:
+    """The install record that :func:`plan_here` for the same scope writes (uninstall reads it)."""
+    platform = current_platform()
+    folder = host_dir(platform, scope, user_data_dir=str(data_dir), program_data=_program_data())
+    return Path(pure_path(platform, str(folder), RECORD_NAME))

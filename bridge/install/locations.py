@@ -93,6 +93,19 @@ def registry_location(scope: Scope, browser: str, host_name: str) -> RegistryLoc
     return RegistryLocation("HKCU" if scope == "user" else "HKLM", f"{WINDOWS_KEYS[browser]}\\{host_name}")
 
 
+#: The file in the host folder that lists what install wrote (uninstall reads only it).
+RECORD_NAME = "install-record.json"
+
+
+def host_dir(platform: Platform, scope: Scope, *, user_data_dir: str, program_data: str = r"C:\ProgramData") -> PurePath:
+    """Where an install keeps its launcher, Windows manifests and install record: the bridge's
+    data folder for this user, or a shared folder for every user. Install and uninstall both
+    ask here, so uninstall always finds the record install wrote."""
+    if scope == "user":
+        return pure_path(platform, user_data_dir, "native-host")
+    return system_host_dir(platform, program_data=program_data)
+
+
 def system_host_dir(platform: Platform, *, program_data: str = r"C:\ProgramData") -> PurePath:
     """Where a system-wide install keeps its launcher, Windows manifests and install record.
 

@@ -46,7 +46,7 @@ class Plan:
 
     @property
     def record_path(self) -> str:
-        return str(loc.pure_path(self.platform, self.host_dir, "install-record.json"))
+        return str(loc.pure_path(self.platform, self.host_dir, loc.RECORD_NAME))
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -94,10 +94,7 @@ def make_plan(
     ``python -m bridge native`` is written) must be given. *user_data_dir* is the bridge's data
     folder (user scope keeps its launcher there); *bridge_home* is carried into the launcher.
     """
-    if scope == "user":
-        host_dir = loc.pure_path(platform, user_data_dir, "native-host")
-    else:
-        host_dir = loc.system_host_dir(platform, program_data=program_data)
+    host_dir = loc.host_dir(platform, scope, user_data_dir=user_data_dir, program_data=program_data)
     files: list[FileWrite] = []
     notes: list[str] = []
     if host_path is None:

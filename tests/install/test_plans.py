@@ -163,6 +163,16 @@ def test_system_scope_keeps_launcher_and_record_in_a_shared_folder():
     assert plan("linux", "user").record_path == f"{DATA['linux']}/native-host/install-record.json"
 
 
+@pytest.mark.parametrize("scope", ["user", "system"])
+def test_uninstall_looks_for_the_record_where_install_writes_it(scope, tmp_path):
+    from pathlib import Path
+
+    from bridge.install import plan_here, record_here
+
+    planned = plan_here(scope=scope, browsers=None, data_dir=tmp_path)
+    assert record_here(scope=scope, data_dir=tmp_path) == Path(planned.record_path)
+
+
 def test_firefox_lib64_folder_on_fedora_like_systems():
     paths = list(manifests(plan("linux", "system", ["firefox"], lib64=True)))
     assert paths == [f"/usr/lib/mozilla/native-messaging-hosts/{NAME}", f"/usr/lib64/mozilla/native-messaging-hosts/{NAME}"]
