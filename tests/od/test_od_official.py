@@ -92,6 +92,14 @@ def test_missing_version_is_a_warning_not_a_guess(tod_file):
     assert any("Version de la table" in w for w in parsed.warnings)
 
 
+def test_quoted_and_plain_lines_in_one_file_are_read_and_reported(tod_file):
+    """A file is one variant or the other; a mix is read whole (quotes are unambiguous) but said."""
+    parsed = read_official(tod_file([HEADER_6, '"01";"751";"0000";"PARIS; 1er";"751";"036"',
+                                     "99;751;0601;LMDE;752;044"]))
+    assert [(r.libelle, r.od) for r in parsed.rows] == [("PARIS; 1er", "751"), ("LMDE", "752")]
+    assert any("1 lines are quoted and 1 are not" in w for w in parsed.warnings)
+
+
 def test_unknown_columns_are_reported(tod_file):
     parsed = read_official(tod_file([HEADER_6 + ";Date de mise à jour", "01;751;0000;PARIS;751;036;2024-01-01"]))
     assert any("Date de mise à jour" in w for w in parsed.warnings)
