@@ -51,7 +51,8 @@ class Method:
     summary: str = ""
     description: str = ""
     errors: tuple[type[BridgeError], ...] = ()
-    #: Whether the method may return personal (health) data: guarded by the access layer.
+    #: Whether the method returns personal (health) data. Published in rpc.discover as
+    #: ``x-personalData`` so that clients (the extension, EHRs) know which answers to guard.
     personal: bool = False
     #: A quick method never waits on I/O (no card, no disk): transports may run it inline
     #: instead of in its own task. Methods that touch cards must leave this False so a long

@@ -45,6 +45,8 @@ def document(dispatcher: Dispatcher) -> dict[str, Any]:
         }
         if m.description and m.description != m.summary:
             entry["description"] = m.description
+        if m.personal:
+            entry["x-personalData"] = True
         if m.errors:
             entry["errors"] = [_error(e) for e in m.errors]
         out_methods.append(entry)

@@ -147,6 +147,7 @@ async def test_discover_is_an_openrpc_document(bridge, session):
     hello = next(m for m in doc["methods"] if m["name"] == "bridge.hello")
     assert [p["name"] for p in hello["params"]] == ["clientName", "clientVersion", "protocolVersion"]
     assert hello["errors"][0]["data"]["code"] == "VERSION_MISMATCH"
+    assert "x-personalData" not in hello
     # every $ref points into components
     text = json.dumps(doc)
     for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
@@ -175,3 +176,12 @@ async def test_events_reach_only_subscribers(bridge):
     await bridge.close_session(a)
     await bridge.events.publish("card.inserted", {"reader": "R"})
     assert len(got_a) == 1
+
+
+def test_discover_marks_the_methods_that_return_personal_data(settings):
+    from bridge.rpc.openrpc import document
+
+    doc = document(Bridge(settings).dispatcher)
+    personal = {m["name"] for m in doc["methods"] if m.get("x-personalData")}
+    assert {"vitale.read", "cps.status"} <= personal
+    assert not personal & {"bridge.hello", "od.resolve", "readers.list"}
