@@ -6,16 +6,7 @@ import http.client
 
 import pytest
 
-from bridge.demo.server import DemoServer, start_demo_server
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = start_demo_server(0)
-    try:
-        yield s
-    finally:
-        s.close()
+from bridge.demo.server import DemoServer
 
 
 def get(server, path: str, method: str = "GET"):
@@ -27,28 +18,28 @@ def get(server, path: str, method: str = "GET"):
     return response, body
 
 
-def test_serves_the_page_and_the_sdk_with_a_strict_csp(server):
-    response, body = get(server, "/")
+def test_serves_the_page_and_the_sdk_with_a_strict_csp(demo_server):
+    response, body = get(demo_server, "/")
     assert response.status == 200
     assert "text/html" in response.getheader("Content-Type")
     assert "connect-src 'none'" in response.getheader("Content-Security-Policy")
     assert b'src="demo.js"' in body
     for path in ("/demo.js", "/sdk/vitale-bridge.js", "/sdk/protocol.js", "/sdk/vitale-bridge.d.ts"):
-        response, body = get(server, path)
+        response, body = get(demo_server, path)
         assert response.status == 200, path
-    assert get(server, "/demo.js")[0].getheader("Content-Type").startswith("text/javascript")
+    assert get(demo_server, "/demo.js")[0].getheader("Content-Type").startswith("text/javascript")
 
 
 @pytest.mark.parametrize(
     "path",
     ["/../server.py", "/%2e%2e/server.py", "/sdk/../../bridge/identity.py", "/sdk/build.mjs", "/static/", "/.hidden", "/nope.js"],
 )
-def test_nothing_else_is_served(server, path):
-    assert get(server, path)[0].status == 404
+def test_nothing_else_is_served(demo_server, path):
+    assert get(demo_server, path)[0].status == 404
 
 
-def test_no_post(server):
-    assert get(server, "/", method="POST")[0].status == 405
+def test_no_post(demo_server):
+    assert get(demo_server, "/", method="POST")[0].status == 405
 
 
 def test_refuses_a_non_loopback_address():
