@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Result, bridge_server, drive, echo_server, row  # noqa: E402
-from bench_websocket import hello  # noqa: E402
+from _harness import Result, bridge_server, drive, echo_server, row
+from bench_websocket import hello
 
 
 def median_ms(fn, runs: int) -> tuple[float, float]:
