@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.errors import SetupError
+
 VPCD_LIB_NAMES = ("libifdvpcd.so", "libifdvpcd.so.0.8")
 VPCD_LIB_DIRS = (
     "/usr/lib/pcsc/drivers/serial",
@@ -20,8 +22,11 @@ ENV_VPCD_LIB = "VITALE_BENCH_VPCD_LIB"
 ENV_PCSCD = "VITALE_BENCH_PCSCD"
 
 
-class BenchUnavailable(RuntimeError):
-    """The machine lacks what the virtual PC/SC bench needs; the message says what to install."""
+class BenchUnavailable(SetupError, RuntimeError):
+    """The machine lacks what the virtual PC/SC bench needs; the message says what to install.
+
+    A :class:`SetupError`, so the CLI prints it as is; still a ``RuntimeError`` for callers
+    that caught it as one before."""
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
 
     from bridge import logs
     from bridge.bench.bench import Bench
-    from bridge.bench.preflight import BenchUnavailable
     from bridge.cli.common import paths_from, print_json
 
     paths = paths_from(args)
@@ -136,11 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        try:
-            bench.start()
-        except BenchUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        bench.start()  # BenchUnavailable is a SetupError: the CLI prints what to install
         if args.profile.lower() != "none":
             bench.insert(args.profile, "Vitale")
         if args.cps.lower() != "none":

@@ -264,6 +264,20 @@ def test_simulate_refuses_a_second_bench_for_the_same_home(vitale_bench):
     assert out.returncode == 1 and "already runs for this home" in out.stderr
 
 
+def test_simulate_without_pcscd_says_what_to_install(tmp_path):
+    env = {**os.environ, "VITALE_BENCH_PCSCD": "/nonexistent/pcscd", "VITALE_BENCH_VPCD_LIB": "/nonexistent/libifdvpcd.so"}
+    out = subprocess.run([*CLI, "--home", str(tmp_path), "simulate"], env=env, check=False, capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 1
+    assert out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+    assert "apt-get install -y --no-install-recommends pcscd" in out.stderr
+    assert "vsmartcard-vpcd" in out.stderr
+    out = subprocess.run([*CLI, "--home", str(tmp_path), "simulate", "--json"], env=env, check=False,
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "vsmartcard-vpcd" in json.loads(out.stderr)["error"]["message"]
+
+
 def test_python_api_teardown_in_a_fresh_process(tmp_path):
     script = textwrap.dedent(f"""
         import json
