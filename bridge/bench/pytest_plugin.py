@@ -32,13 +32,11 @@ def _unavailable(message: str) -> None:
 def vitale_bench(tmp_path_factory):
     """A running virtual PC/SC bench for the whole session (readers "Vitale" and "CPS")."""
     from bridge.bench.bench import Bench
-    from bridge.bench.preflight import BenchUnavailable, message, missing
+    from bridge.bench.preflight import BenchUnavailable
 
-    if problems := missing():
-        _unavailable(message(problems))
     bench = Bench(home=tmp_path_factory.mktemp("vitale-bench-home"))
     try:
-        bench.start()
+        bench.start()  # checks the machine first: the message names every missing piece
     except BenchUnavailable as exc:
         _unavailable(str(exc))
     try:
