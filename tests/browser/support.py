@@ -202,11 +202,19 @@ window.addEventListener('message', (e) => { try { window.__vbSeen.push(JSON.stri
 """
 
 
+def open_extension_page(ctx, extension_id: str, name: str, *, viewport: tuple[int, int] | None = None):
+    """Open the extension's ``popup`` or ``options`` page in a new tab, once it has rendered."""
+    page = ctx.new_page()
+    if viewport is not None:
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.goto(f"chrome-extension://{extension_id}/src/{name}/{name}.html")
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
 def set_extension_settings(ctx, extension_id: str, *, port: int | None = None, transport: str | None = None) -> None:
     """Change the extension's settings through its options page, as a user would."""
-    options = ctx.new_page()
-    options.goto(f"chrome-extension://{extension_id}/src/options/options.html")
-    options.wait_for_selector("body[data-ready=true]")
+    options = open_extension_page(ctx, extension_id, "options")
     if port is not None:
         options.fill("[data-testid=port]", str(port))
     if transport is not None:

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from .support import launch_chromium, open_with_consent, write_native_host
+from .support import (
+    launch_chromium,
+    open_extension_page,
+    open_with_consent,
+    write_native_host,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -62,10 +67,7 @@ def test_popup_shows_the_bench_readers(browser, vitale_readers, artifacts):
     ctx, ext_id = browser
     vitale_readers.insert("famille")
     vitale_readers.insert("cps3")
-    popup = ctx.new_page()
-    popup.set_viewport_size({"width": 400, "height": 600})
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 600))
     readers = popup.locator("[data-testid=reader]").all_text_contents()
     assert any(r.startswith("Vitale 00 00") and "Carte Vitale" in r for r in readers), readers
     assert any(r.startswith("CPS 00 00") and "Carte CPS" in r for r in readers), readers

@@ -18,6 +18,7 @@ from .support import (
     RECORD_MESSAGES,
     answer_consent,
     launch_chromium,
+    open_extension_page,
     open_with_consent,
     write_native_host,
 )
@@ -121,10 +122,7 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
 
 def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
     ctx, ext_id = browser
-    popup = ctx.new_page()
-    popup.set_viewport_size({"width": 400, "height": 700})
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 700))
     status = popup.text_content("[data-testid=status]")
     assert "Connecté à vitale-bridge" in status and "messagerie native" in status
     readers = popup.locator("[data-testid=reader]").all_text_contents()
@@ -143,15 +141,11 @@ def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
 
 def test_popup_in_english_when_chosen(browser, artifacts):
     ctx, ext_id = browser
-    options = ctx.new_page()
-    options.goto(f"chrome-extension://{ext_id}/src/options/options.html")
-    options.wait_for_selector("body[data-ready=true]")
+    options = open_extension_page(ctx, ext_id, "options")
     options.select_option("[data-testid=language]", "en")
     options.click("[data-testid=save]")
     options.wait_for_selector("text=Allowed sites")
-    popup = ctx.new_page()
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup")
     assert popup.text_content("[data-testid=read]") == "Read the carte Vitale"
     popup.wait_for_selector("text=Connected to vitale-bridge")
     popup.screenshot(path=str(artifacts / "popup-chromium-en.png"))
@@ -230,9 +224,7 @@ def test_insecure_page_is_not_served(browser, demo_server):
 
 def test_options_list_and_revoke_origins(browser, demo_server, artifacts):
     ctx, ext_id = browser
-    options = ctx.new_page()
-    options.goto(f"chrome-extension://{ext_id}/src/options/options.html")
-    options.wait_for_selector("body[data-ready=true]")
+    options = open_extension_page(ctx, ext_id, "options")
     origin = demo_server.url.rstrip("/")
     assert options.locator("[data-testid=origin]").all_text_contents() == [f"{origin}Retirer"]
     # Chrome-family: the extension's fixed id is accepted by the WebSocket, no command needed.

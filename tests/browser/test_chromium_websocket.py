@@ -12,6 +12,7 @@ import pytest
 from .support import (
     RECORD_MESSAGES,
     launch_chromium,
+    open_extension_page,
     open_with_consent,
     set_extension_settings,
 )
@@ -32,9 +33,7 @@ def browser(playwright, extension_build, ws_host, tmp_path_factory):
 
 def test_popup_reports_the_websocket_transport(browser, artifacts):
     ctx, ext_id = browser
-    popup = ctx.new_page()
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup")
     status = popup.text_content("[data-testid=status]")
     assert "Connecté" in status and "WebSocket local" in status, status
     popup.close()
@@ -51,10 +50,7 @@ def test_host_missing_is_said_plainly(browser, demo_server, artifacts):
         assert page.get_attribute("[data-testid=error]", "data-code") == "HOST_MISSING"
         assert "vitale-bridge ne répond pas" in page.text_content("[data-testid=error]")
         page.close()
-        popup = ctx.new_page()
-        popup.set_viewport_size({"width": 400, "height": 400})
-        popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-        popup.wait_for_selector("body[data-ready=true]")
+        popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 400))
         assert popup.text_content("[data-testid=status]").strip() == "vitale-bridge est introuvable"
         assert "Installez-le ou démarrez-le" in popup.text_content("[data-testid=status-error]")
         assert popup.locator("[data-testid=read]").is_disabled()
@@ -88,9 +84,7 @@ def test_demo_reads_over_websocket_and_follows_the_card(browser, demo_server, ws
     assert page.get_attribute("[data-testid=error]", "data-code") in {"NO_CARD", "NO_READER"}
 
     # The popup says the same in plain words, with what to do.
-    popup = ctx.new_page()
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup")
     popup.click("[data-testid=read]")
     popup.wait_for_selector("[data-testid=read-error]:not([hidden])")
     assert "Insérez la carte" in popup.text_content("[data-testid=read-error]")
@@ -126,9 +120,7 @@ def test_revoked_origin_stops_hearing_card_events(browser, demo_server, ws_host)
     ws_host.remove("Simulated Vitale Reader")
     page.wait_for_selector("[data-testid=card-status][data-card=removed]", timeout=5000)
 
-    options = ctx.new_page()
-    options.goto(f"chrome-extension://{ext_id}/src/options/options.html")
-    options.wait_for_selector("body[data-ready=true]")
+    options = open_extension_page(ctx, ext_id, "options")
     options.locator("[data-testid=origin]", has_text=url.rstrip("/")).locator("[data-testid=revoke]").click()
     options.wait_for_selector(f"[data-testid=origin]:has-text('{url.rstrip('/')}')", state="detached")
     options.close()
@@ -144,9 +136,7 @@ def test_revoked_origin_stops_hearing_card_events(browser, demo_server, ws_host)
 
 def test_popup_follows_the_cards_live(browser, ws_host):
     ctx, ext_id = browser
-    popup = ctx.new_page()
-    popup.goto(f"chrome-extension://{ext_id}/src/popup/popup.html")
-    popup.wait_for_selector("body[data-ready=true]")
+    popup = open_extension_page(ctx, ext_id, "popup")
     vitale = popup.locator("[data-testid=reader]", has_text="Simulated Vitale Reader")
     vitale.filter(has_text="Carte Vitale").wait_for()
     ws_host.remove("Simulated Vitale Reader")
