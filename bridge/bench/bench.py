@@ -153,7 +153,9 @@ class Bench:
     # --- lifecycle --------------------------------------------------------------------------------
     @property
     def state_file(self) -> Path:
-        return self.paths.data_dir / "bench" / "state.json"
+        from bridge.bench.control import state_file
+
+        return state_file(self.paths.data_dir)
 
     @property
     def env(self) -> dict[str, str]:

@@ -29,6 +29,11 @@ MAX_LINE = 64 * 1024
 COMMANDS = ("status", "insert", "remove", "swap", "clear", "stop")
 
 
+def state_file(data_dir: Path) -> Path:
+    """Where a running bench advertises its control socket: the bench writes it, clients read it."""
+    return data_dir / "bench" / "state.json"
+
+
 class BenchControlError(RuntimeError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -185,9 +190,8 @@ class RemoteBench:
     def for_home(cls, home: str | os.PathLike[str] | None = None) -> RemoteBench:
         from bridge.settings import Paths
 
-        state_file = Paths.resolve(home).data_dir / "bench" / "state.json"
         try:
-            state = json.loads(state_file.read_text(encoding="utf-8"))
+            state = json.loads(state_file(Paths.resolve(home).data_dir).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise BenchControlError(
                 "NOT_RUNNING", "no bench runs for this home: start one with 'vitale-bridge simulate'"
