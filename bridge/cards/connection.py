@@ -85,6 +85,9 @@ class Driver(Protocol):
     """Readers and connections. All methods may block: the service calls them in a thread."""
 
     name: str
+    #: True when :meth:`readers` costs nothing (no IPC): the service then asks it every time
+    #: instead of trusting the watcher's snapshot, which may lag an insertion.
+    fresh_listing: bool
 
     def open(self) -> None: ...
 

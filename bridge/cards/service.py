@@ -197,15 +197,13 @@ class CardService:
         self.pcsc_available = True
         return snapshot
 
+    def _watcher_snapshot_usable(self) -> bool:
+        """Whether the watcher's snapshot may answer: the watcher runs, PC/SC was up at its last
+        look and it has seen readers. A driver whose listing is free is always asked instead."""
+        return not self.driver.fresh_listing and self.pcsc_available and bool(self.snapshot) and self._watcher is not None
+
     async def _current(self) -> Snapshot:
-        if (
-            getattr(self.driver, "fresh_listing", False)
-            or not self.pcsc_available
-            or not self.snapshot
-            or self._watcher is None
-        ):
-            return await self.refresh()
-        return self.snapshot
+        return self.snapshot if self._watcher_snapshot_usable() else await self.refresh()
 
     async def readers(self) -> list[Reader]:
         snapshot = await self._current()
@@ -272,15 +270,23 @@ class CardService:
             raise NoCardError("No carte Vitale is inserted. Insert the patient's card and try again.")
         raise NoCardError("No CPS card is inserted.")
 
-    async def _locate(self, reader: str | None, kind: Literal["vitale", "cps"]) -> tuple[Snapshot, ReaderState]:
-        """The reader to use. The watcher's snapshot answers first; on a miss the driver is
-        asked again, since the watcher may lag a card inserted a moment ago."""
-        snapshot = await self._current()
-        try:
-            return snapshot, self._pick(snapshot, reader, kind)
-        except (NoCardError, NoReaderError, ReaderNotFoundError):
-            if snapshot is not self.snapshot:
-                raise
+    async def _locate(
+        self, reader: str | None, kind: Literal["vitale", "cps"], *, with_cps: bool = False
+    ) -> tuple[Snapshot, ReaderState]:
+        """The reader to use, and the snapshot it was found in.
+
+        The watcher's snapshot answers first. It may lag a card inserted a moment ago, so when
+        it says "not there" (no such reader or card, or no CPS when *with_cps* asks for one for
+        the CPx rule) the driver is asked once more and its answer stands.
+        """
+        if self._watcher_snapshot_usable():
+            snapshot = self.snapshot
+            try:
+                state = self._pick(snapshot, reader, kind)
+                if not with_cps or self.cps_present(snapshot):
+                    return snapshot, state
+            except (NoCardError, NoReaderError, ReaderNotFoundError):
+                pass
         snapshot = await self.refresh()
         return snapshot, self._pick(snapshot, reader, kind)
 
@@ -349,12 +355,8 @@ class CardService:
     async def read_vitale(
         self, reader: str | None = None, scope: RequestedScope = "auto", resolve_od: bool = True
     ) -> VitaleRead:
-        snapshot, state = await self._locate(reader, "vitale")
+        snapshot, state = await self._locate(reader, "vitale", with_cps=scope != "clear")
         cps = self.cps_present(snapshot)
-        if not cps and scope != "clear" and snapshot is self.snapshot:
-            # The watcher may not have seen a CPS inserted a moment ago: ask before refusing.
-            snapshot = await self.refresh()
-            cps = self.cps_present(snapshot)
         if scope == "full" and not cps:
             raise CpsRequiredError(reader=state.name)
         effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"

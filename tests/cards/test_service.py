@@ -71,6 +71,36 @@ async def test_full_read_with_cps_resolves_the_od(bridge):
     assert wire["availability"] == {"scope": "full", "identity": True, "amo": True, "reason": None, "reasonCode": None}
 
 
+async def lagging_watcher(bridge, monkeypatch, first: str) -> None:
+    """The pcsc driver's case: listing costs a round trip, so reads trust the watcher's snapshot.
+    The watcher sees *first* inserted, then keeps looking but no longer applies what it sees."""
+    monkeypatch.setattr(bridge.cards.driver, "fresh_listing", False)
+    bridge.cards.driver.insert(profile(first))
+    await bridge.cards.wait_for_card()
+
+    async def lagging(_new):
+        await asyncio.sleep(0.05)
+
+    monkeypatch.setattr(bridge.cards, "_apply", lagging)
+
+
+async def test_a_vitale_the_watcher_has_not_seen_yet_is_read(bridge, monkeypatch):
+    await lagging_watcher(bridge, monkeypatch, "cps3")
+    bridge.cards.driver.insert(profile("famille4"))
+    assert "vitale2" not in [r.card_type for r in await bridge.cards.readers()]  # the snapshot lags
+    result = await bridge.cards.read_vitale(scope="full")
+    assert result.card_type == "vitale2" and result.availability.amo
+
+
+async def test_a_cps_the_watcher_has_not_seen_yet_counts_for_the_cpx_rule(bridge, monkeypatch):
+    await lagging_watcher(bridge, monkeypatch, "famille4")
+    bridge.cards.driver.insert(profile("cps3"))
+    assert not bridge.cards.cps_present(bridge.cards.snapshot)  # the snapshot lags
+    result = await bridge.cards.read_vitale()  # auto: full, since a CPS is in fact present
+    assert result.availability.scope == "full" and result.availability.amo
+    assert (await bridge.cards.read_vitale(scope="full")).availability.amo
+
+
 async def test_explicit_clear_with_cps(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
