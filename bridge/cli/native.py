@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bridge.cli.common import add_driver, paths_from
+from bridge.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,15 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-message-size",
         type=int,
-        default=64 * 1024,
-        help="largest message accepted from the browser, bytes (default 65536)",
+        default=Settings.max_message_size,
+        help=f"largest message accepted from the browser, bytes (default {Settings.max_message_size})",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from bridge import logs
-    from bridge.settings import Settings
     from bridge.transport import native
 
     if args.max_message_size < 1:
