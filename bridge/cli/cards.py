@@ -13,25 +13,21 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from bridge.cli.common import paths_from, print_json
+from bridge.cli.common import add_driver, paths_from, print_json
 
 
-def _add_driver(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
-    p.add_argument(
-        "--profile", action="append", default=[], metavar="NAME_OR_FILE",
-        help="simulator: card profile to insert (repeatable)",
-    )
+def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
+    add_driver(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("readers", help="list card readers and the cards in them")
-    _add_driver(p)
+    _add_driver_and_json(p)
     p.set_defaults(func=run_readers)
 
     p = sub.add_parser("read", help="read the carte Vitale (bénéficiaires, NIR, AMO, OD)")
-    _add_driver(p)
+    _add_driver_and_json(p)
     p.add_argument("--reader", help="reader name, or a unique part of it")
     p.add_argument(
         "--scope", choices=["auto", "clear", "full"], default="auto",
@@ -41,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_read)
 
     p = sub.add_parser("watch", help="print reader and card events as they happen (Ctrl-C to stop)")
-    _add_driver(p)
+    _add_driver_and_json(p)
     p.add_argument("--for", dest="duration", type=float, default=0.0, help="stop after this many seconds (0 = never)")
     p.set_defaults(func=run_watch)
 
