@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import ARTIFACTS, CHROMIUM, EXTENSION, WsHost, _require, free_port
+from .support import ARTIFACTS, CHROMIUM, EXTENSION, WsHost, _require
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +62,7 @@ def playwright():
 
 @pytest.fixture(scope="module")
 def ws_host(tmp_path_factory):
-    host = WsHost(tmp_path_factory.mktemp("ws-host-home"), free_port())
+    host = WsHost(tmp_path_factory.mktemp("ws-host-home"))
     try:
         yield host
     finally:

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
+from tests.support import start_server, stop_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,12 +40,6 @@ def _require(path: str, what: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_native_host(
@@ -91,25 +84,14 @@ def write_native_host(
 
 
 class WsHost:
-    """``vitale-bridge serve --driver simulator`` in a subprocess, and its card controls."""
+    """``vitale-bridge serve --driver simulator`` in a subprocess (tests/support.py's
+    start_server), and its card controls."""
 
-    def __init__(self, home: Path, port: int, profiles=PROFILES) -> None:
-        self.home, self.port = home, port
+    def __init__(self, home: Path, profiles=PROFILES) -> None:
+        profile_args = [a for p in profiles for a in ("--profile", p)]
+        self.served = start_server(home, None, "--driver", "simulator", *profile_args)
+        self.home, self.port = home, self.served.port
         self.env = {**os.environ, "VITALE_BRIDGE_HOME": str(home)}
-        args = [sys.executable, "-m", "bridge", "serve", "--driver", "simulator", "--port", str(port), "--no-ipv6"]
-        for p in profiles:
-            args += ["--profile", p]
-        self.proc = subprocess.Popen(args, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"vitale-bridge serve exited: {self.proc.stderr.read().decode()[-2000:]}")
-                time.sleep(0.05)
-        raise RuntimeError("vitale-bridge serve did not start listening")
 
     def rpc(self, method: str, params: dict | None = None):
         args = [sys.executable, "-m", "bridge", "rpc", "--port", str(self.port), method]
@@ -138,12 +120,7 @@ class WsHost:
         return self.rpc("simulator.insert", params)
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.served)
 
 
 CHROMIUM_ARGS = [

@@ -14,8 +14,9 @@ import json
 import pytest
 
 from bridge.identity import FIREFOX_ADDON_ID
+from tests.support import free_port
 
-from .support import FIREFOX, _require, free_port, write_native_host
+from .support import FIREFOX, _require, write_native_host
 
 pytestmark = pytest.mark.browser
 
