@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(ROOT))
+from tests.support import free_port, start_server, stop_server  # noqa: E402
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:
@@ -62,13 +58,12 @@ def echo_server() -> Iterator[str]:
 @contextlib.contextmanager
 def bridge_server(*extra: str) -> Iterator[tuple[str, str]]:
     """Yields (url, token) of a `vitale-bridge serve` in a private home."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="vb-bench-") as home:
-        args = [sys.executable, "-m", "bridge", "--home", home, "--log-level", "WARNING",
-                "serve", "--port", str(port), "--no-ipv6", *extra]
-        with process(args, port):
-            token = (Path(home) / "config" / "token").read_text().strip()
-            yield f"ws://127.0.0.1:{port}/", token
+    with tempfile.TemporaryDirectory(prefix="vb-bench-") as tmp:
+        served = start_server(Path(tmp) / "home", None, *extra)
+        try:
+            yield f"ws://127.0.0.1:{served.port}/", served.token
+        finally:
+            stop_server(served)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.security.conftest import start_server, stop_server
+from tests.support import start_server, stop_server
 from tests.security.loadmix import HELLO, mixed, run_load
 
 
