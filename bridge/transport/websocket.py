@@ -77,12 +77,14 @@ class WebSocketServer:
         loop = asyncio.get_running_loop()
         deadline: asyncio.Timeout | None = None
         moved = 0.0
+        # Moving the deadline costs a timer: do it at most every quarter of the timeout (and at
+        # most once a second), so an active connection is never closed and the hot path stays cheap.
+        step = min(1.0, idle / 4) if idle else 0.0
 
         def touch() -> None:
-            # Moving the deadline costs a timer; once a second is precise enough for an idle timeout.
             nonlocal moved
             now = loop.time()
-            if idle and deadline is not None and now - moved > 1.0:
+            if idle and deadline is not None and now - moved > step:
                 moved = now
                 deadline.reschedule(now + idle)
 

@@ -26,7 +26,7 @@ def auth(server) -> dict[str, str]:
 
 @pytest.mark.parametrize("name,request_text,expected", SPEC_EXAMPLES, ids=[e[0] for e in SPEC_EXAMPLES])
 async def test_spec_example_over_websocket(server, name, request_text, expected):
-    register_spec_methods(server.bridge.dispatcher) if "subtract" not in server.bridge.dispatcher.methods else None
+    register_spec_methods(server.bridge.dispatcher)  # a new server for every test
     async with connect(url(server), additional_headers=auth(server)) as ws:
         await ws.send(request_text)
         # A marker request after it: if the example must get no answer, the marker comes first.
@@ -192,3 +192,26 @@ async def test_port_in_use_is_a_clear_setup_error(settings):
         settings.port = holder.getsockname()[1]
         with pytest.raises(SetupError, match="--port"):
             await WebSocketServer(Bridge(settings)).start()
+
+
+@pytest.fixture
+def quick_idle(settings):
+    settings.idle_timeout = 0.4
+    return settings
+
+
+async def test_idle_connection_is_closed_and_an_active_one_is_not(quick_idle, server):
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with connect(url(server), additional_headers=headers) as active, connect(
+        url(server), additional_headers=headers
+    ) as quiet:
+        for i in range(8):  # 1.2 s of traffic, three times the idle timeout
+            await active.send(json.dumps({"jsonrpc": "2.0", "method": "bridge.hello", "id": i,
+                                          "params": {"clientName": "t", "clientVersion": "1"}}))
+            assert "result" in json.loads(await asyncio.wait_for(active.recv(), 5))
+            await asyncio.sleep(0.15)
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(quiet.recv(), 5)
+        assert quiet.close_code == 1000 and quiet.close_reason == "idle timeout"
+        await active.send('{"jsonrpc": "2.0", "method": "rpc.discover", "id": "still"}')
+        assert json.loads(await asyncio.wait_for(active.recv(), 5))["id"] == "still"
