@@ -1,0 +1,77 @@
+"""The foundation's CLI as a user runs it: `rpc` against a running bridge, `origins`, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import free_port, start_server, stop_server
+
+
+def cli(home, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bridge", "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli") / "home"
+    served = start_server(home, None, "--driver", "simulator", "--profile", "famille")
+    yield served
+    stop_server(served)
+
+
+def test_rpc_prints_the_result_as_json(running):
+    r = cli(running.home, "rpc", "bridge.hello", '{"clientName": "cli-test", "clientVersion": "1"}',
+            "--port", str(running.port))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["driver"] == "simulator"
+
+
+def test_rpc_error_goes_to_stderr_with_a_nonzero_exit(running):
+    r = cli(running.home, "rpc", "no.such.method", "--port", str(running.port))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "METHOD_NOT_FOUND" in r.stderr
+    j = cli(running.home, "rpc", "od.resolve", '{"regime": "01", "caisse": "000", "centre": "0000"}',
+            "--port", str(running.port), "--json")
+    assert j.returncode == 1
+    assert json.loads(j.stderr)["error"]["data"]["code"] == "OD_NOT_FOUND"
+
+
+def test_rpc_params_must_be_json(running):
+    r = cli(running.home, "rpc", "bridge.hello", "{not json", "--port", str(running.port))
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
+
+
+def test_rpc_without_a_bridge_says_how_to_start_one(tmp_path):
+    r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(free_port()))
+    assert r.returncode == 3 and "vitale-bridge serve" in r.stderr
+
+
+def test_origins_allow_list_revoke(tmp_path):
+    assert cli(tmp_path, "origins", "allow", "https://ehr.example.fr").returncode == 0
+    listed = json.loads(cli(tmp_path, "origins", "list", "--json").stdout)
+    assert listed["user"] == ["https://ehr.example.fr"]
+    assert listed["extension"][0].startswith("chrome-extension://")
+    bad = cli(tmp_path, "origins", "allow", "https://ehr.example.fr/path")
+    assert bad.returncode == 2 and "scheme://host" in bad.stderr
+    assert cli(tmp_path, "origins", "revoke", "https://ehr.example.fr").returncode == 0
+    assert json.loads(cli(tmp_path, "origins", "list", "--json").stdout)["user"] == []
+    assert cli(tmp_path, "origins", "revoke", "https://ehr.example.fr").returncode == 2
+    assert (tmp_path / "config" / "allowed-origins.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_version(tmp_path):
+    from bridge import PROTOCOL_VERSION, __version__
+
+    r = cli(tmp_path, "--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"vitale-bridge {__version__} (protocol {PROTOCOL_VERSION})"
+
+
+def test_serving_writes_the_rotating_log_file_user_only(running):
+    log = running.paths.log_file
+    assert "listening on ws://127.0.0.1:" in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
