@@ -5,49 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
 from bridge.client import BridgeClient
-from bridge.settings import Paths
+from tests.support import start_server, stop_server
 
 pytestmark = pytest.mark.timeout(90)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def pcsc_bridge(vitale_readers, tmp_path):
-    port = free_port()
-    home = tmp_path / "bridge-home"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "--home", str(home), "--log-level", "WARNING", "serve",
-         "--driver", "pcsc", "--port", str(port), "--no-ipv6"],
-        env={**os.environ, **vitale_readers.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(proc.stderr.read().decode()) from None
-            time.sleep(0.05)
+    served = start_server(tmp_path / "bridge-home", {**os.environ, **vitale_readers.env}, "--driver", "pcsc")
     try:
-        yield port, Paths.resolve(home)
+        yield served.port, served.paths
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(served)
 
 
 async def _next_event(client: BridgeClient, name: str, reader: str) -> dict:

@@ -7,10 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,12 +22,6 @@ def env(tmp_path, home):
     user_home.mkdir()
     return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home),
             "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def doctor(env, *args):
@@ -105,22 +100,12 @@ def test_port_in_use_by_another_program_fails(env):
 
 
 def test_port_served_by_a_bridge_is_recognised(env, home):
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "bridge", "serve", "--port", str(port), "--no-ipv6"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    served = start_server(home, env)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        _, _, checks = doctor(env, "--port", str(port))
+        _, _, checks = doctor(env, "--port", str(served.port))
     finally:
-        server.terminate()
-        server.wait(10)
-    check = checks[f"websocket port {port}"]
+        stop_server(served)
+    check = checks[f"websocket port {served.port}"]
     assert check["status"] == "ok"
     assert "answers bridge.hello" in check["summary"]
 
