@@ -8,6 +8,7 @@ the API modules in :mod:`bridge.api`, so this file does not change when a capabi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any, Protocol
@@ -35,15 +36,16 @@ class EventHub:
         self._bridge = bridge
 
     async def publish(self, event: str, params: Any = None) -> int:
-        delivered = 0
-        for session in list(self._bridge.sessions):
-            if event in session.subscriptions or "*" in session.subscriptions:
-                try:
-                    await session.notify(event, params)
-                    delivered += 1
-                except Exception as exc:  # noqa: BLE001 - one dead client must not stop others
-                    log.debug("notification to session %s failed: %s", session.id, type(exc).__name__)
-        return delivered
+        """Notify every subscribed session at once: a client slow to read (its socket buffer
+        full) must not delay the others, nor the card watcher that publishes."""
+        targets = [
+            s for s in list(self._bridge.sessions) if event in s.subscriptions or "*" in s.subscriptions
+        ]
+        results = await asyncio.gather(*(s.notify(event, params) for s in targets), return_exceptions=True)
+        for session, result in zip(targets, results):
+            if isinstance(result, Exception):  # one dead client must not stop the others
+                log.debug("notification to session %s failed: %s", session.id, type(result).__name__)
+        return sum(not isinstance(r, Exception) for r in results)
 
 
 class Bridge:

@@ -185,3 +185,26 @@ def test_discover_marks_the_methods_that_return_personal_data(settings):
     personal = {m["name"] for m in doc["methods"] if m.get("x-personalData")}
     assert {"vitale.read", "cps.status"} <= personal
     assert not personal & {"bridge.hello", "od.resolve", "readers.list"}
+
+
+async def test_a_slow_subscriber_does_not_delay_the_others(bridge):
+    import asyncio
+
+    release = asyncio.Event()
+    fast: list[dict] = []
+
+    async def stuck(m):
+        await release.wait()
+
+    async def quick(m):
+        fast.append(m)
+
+    slow_session = bridge.open_session(Peer("inproc"), stuck)
+    fast_session = bridge.open_session(Peer("inproc"), quick)
+    for s in (slow_session, fast_session):
+        s.subscriptions.add("*")
+    publishing = asyncio.create_task(bridge.events.publish("card.removed", {"reader": "R"}))
+    await asyncio.sleep(0.05)
+    assert len(fast) == 1  # delivered while the slow one is still blocked
+    release.set()
+    assert await publishing == 2
