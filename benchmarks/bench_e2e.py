@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,52 +37,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.identity import CHROME_EXTENSION_ID, NATIVE_HOST_NAME
+from tests.browser.support import (
+    PROFILES,
+    launch_chromium,
+    open_with_consent,
+    set_extension_settings,
+    write_native_host,
+)
+from tests.support import start_server, stop_server
 
-CHROMIUM = os.environ.get("VITALE_BRIDGE_CHROMIUM", "/usr/bin/chromium")
-PROFILES = ("famille", "cps3")
 READ = {"scope": "auto", "resolveOd": True}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def driver_args(driver: str) -> list[str]:
     if driver == "pcsc":
         return ["--driver", "pcsc"]
     return ["--driver", "simulator", *(a for p in PROFILES for a in ("--profile", p))]
-
-
-def start_host(home: Path, port: int, driver: str, env: dict[str, str]) -> subprocess.Popen:
-    args = [sys.executable, "-m", "bridge", "serve", *driver_args(driver), "--port", str(port), "--no-ipv6"]
-    proc = subprocess.Popen(args, env={**os.environ, **env, "VITALE_BRIDGE_HOME": str(home)}, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("vitale-bridge serve did not start")
-
-
-def native_manifest(user_data_dir: Path, home: Path, driver: str, env: dict[str, str]) -> None:
-    d = user_data_dir / "NativeMessagingHosts"
-    d.mkdir(parents=True)
-    launcher = d / "host.sh"
-    exports = "".join(f"export {k}='{v}'\n" for k, v in env.items())
-    launcher.write_text(f"#!/bin/sh\nexport VITALE_BRIDGE_HOME='{home}'\n{exports}cd '{REPO}'\n"
-                        f"exec '{sys.executable}' -m bridge native {' '.join(driver_args(driver))} \"$@\"\n")
-    launcher.chmod(0o755)
-    (d / f"{NATIVE_HOST_NAME}.json").write_text(json.dumps({
-        "name": NATIVE_HOST_NAME, "description": "bench", "path": str(launcher), "type": "stdio",
-        "allowed_origins": [f"chrome-extension://{CHROME_EXTENSION_ID}/"],
-    }))
 
 
 async def direct_reads(home: Path, port: int, warmup: int, reads: int) -> list[float]:
@@ -130,36 +98,16 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
                    capture_output=True)
     ext = REPO / "extension" / "dist" / "chrome"
     udd = work / "udd"
-    native_manifest(udd, work / "native-home", driver, env)
+    write_native_host(udd / "NativeMessagingHosts", work / "native-home", pcsc_env=env if driver == "pcsc" else None)
     out: dict[str, list[float]] = {}
     with start_demo_server(0) as demo, sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(udd), executable_path=CHROMIUM, headless=True, ignore_default_args=["--disable-extensions"],
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", f"--disable-extensions-except={ext}", f"--load-extension={ext}"])
+        ctx, ext_id = launch_chromium(p, udd, ext)
         try:
-            if not ctx.service_workers:
-                ctx.wait_for_event("serviceworker")
             page = ctx.new_page()
-            with ctx.expect_page() as consent_info:
-                page.goto(demo.url)
-            consent = consent_info.value
-            consent.wait_for_selector("body[data-ready=true]")
-            try:  # the window closes as a result of the click
-                consent.click("[data-testid=consent-always]", no_wait_after=True)
-            except Exception:
-                if not consent.is_closed():
-                    raise
+            open_with_consent(ctx, page, demo.url, "always")
             page.wait_for_selector("body[data-ready]")
             for transport in ("native", "websocket"):
-                options = ctx.new_page()
-                options.goto(f"chrome-extension://{CHROME_EXTENSION_ID}/src/options/options.html")
-                options.wait_for_selector("body[data-ready=true]")
-                options.check(f"input[name=transport][value={transport}]")
-                options.fill("[data-testid=port]", str(ws_port))
-                options.click("[data-testid=save]")
-                options.wait_for_selector("#saved:not([hidden])")
-                options.close()
+                set_extension_settings(ctx, ext_id, port=ws_port, transport=transport)
                 result = page.evaluate(PAGE_LOOP, [warmup, reads])
                 assert result["transport"] == transport, result["transport"]
                 assert result["beneficiaries"] > 0
@@ -177,16 +125,13 @@ def describe(times: list[float]) -> str:
 def scenario(driver: str, args: argparse.Namespace, env: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix=f"vb-bench-e2e-{driver}-") as tmp:
         work = Path(tmp)
-        home = work / "ws-home"
-        port = free_port()
-        host = start_host(home, port, driver, env)
+        served = start_server(work / "ws-home", {**os.environ, **env}, *driver_args(driver))
         try:
-            direct = asyncio.run(direct_reads(home, port, args.warmup, args.reads))
-            page = page_reads(port, args.warmup, args.reads, work, driver, env)
-            direct += asyncio.run(direct_reads(home, port, args.warmup, args.reads))
+            direct = asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads))
+            page = page_reads(served.port, args.warmup, args.reads, work, driver, env)
+            direct += asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads))
         finally:
-            host.terminate()
-            host.wait(10)
+            stop_server(served)
     base = statistics.median(direct)
     print(f"[{driver}] readVitale, famille + cps3, scope auto:")
     print(f"  direct WebSocket (baseline)   {describe(direct)}")
