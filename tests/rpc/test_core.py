@@ -203,6 +203,7 @@ async def test_a_slow_subscriber_does_not_delay_the_others(bridge):
     fast_session = bridge.open_session(Peer("inproc"), quick)
     for s in (slow_session, fast_session):
         s.subscriptions.add("*")
+    bridge.sessions = [slow_session, fast_session]  # the slow one comes first, whatever a set's order
     publishing = asyncio.create_task(bridge.events.publish("card.removed", {"reader": "R"}))
     await asyncio.sleep(0.05)
     assert len(fast) == 1  # delivered while the slow one is still blocked
