@@ -62,6 +62,29 @@ async def test_full_read_with_simulated_cps_and_events(client):
     assert info.value.code_name == "CPS_REQUIRED"
 
 
+async def test_unsubscribed_events_are_no_longer_sent(client):
+    async def next_method():
+        return (await asyncio.wait_for(client.notifications.get(), 5))["method"]
+
+    await client.call("events.subscribe", {"events": ["card.inserted", "card.removed"]})
+    left = await client.call("events.unsubscribe", {"events": ["card.removed"]})
+    assert left == {"subscribed": ["card.inserted"]}
+    await client.call("simulator.insert", {"profile": "cps3"})
+    assert await next_method() == "card.inserted"
+    # The service publishes a removal before a later insertion: had it been sent, it would come first.
+    await client.call("simulator.remove", {"reader": "CPS"})
+    await client.call("simulator.insert", {"profile": "cps3"})
+    assert await next_method() == "card.inserted"
+
+    again = await client.call("events.subscribe", {"events": ["card.removed"]})
+    assert again == {"subscribed": ["card.inserted", "card.removed"]}
+    assert await client.call("events.unsubscribe") == {"subscribed": []}  # no params: all
+    await client.call("simulator.remove", {"reader": "CPS"})  # card.removed: must not be sent
+    await client.call("events.subscribe", {"events": ["card.inserted"]})
+    await client.call("simulator.insert", {"profile": "cps3"})
+    assert await next_method() == "card.inserted"
+
+
 async def test_params_are_checked(client):
     for params in ({"scope": "everything"}, {"resolveOD": True}, {"reader": "x" * 500}):
         with pytest.raises(RpcError) as info:
