@@ -281,9 +281,7 @@ class Bench:
         """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""
         with self._lock:
             for slot in self.slots.values():
-                if slot.link:
-                    slot.link.close()
-                    slot.link, slot.profile_name = None, None
+                self._pull(slot, wait=False)
             if self.control is not None:
                 self.control.stop()
                 self.control = None
@@ -394,9 +392,7 @@ class Bench:
                 name: slot.link.card.profile for name, slot in self.slots.items() if slot.link is not None
             }
             for slot in self.slots.values():
-                if slot.link is not None:
-                    slot.link.close()
-                    slot.link, slot.profile_name = None, None
+                self._pull(slot, wait=False)
             self.daemon.stop(sig=signal.SIGKILL if kill else signal.SIGTERM)
             log.info("pcscd stopped (%s)", "killed" if kill else "terminated")
 
