@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from bridge.cli.common import add_driver, paths_from, print_json
+from bridge.cli.common import add_driver, paths_from, print_json, until_stopped
 
 
 def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
@@ -160,16 +160,12 @@ def run_watch(args: argparse.Namespace) -> int:
             session.subscriptions.add("*")
             if not args.json:
                 print("Watching (Ctrl-C to stop)...", file=sys.stderr, flush=True)
-            try:
-                if args.duration > 0:
-                    await asyncio.sleep(args.duration)
-                else:
-                    await asyncio.Event().wait()
+            try:  # until Ctrl-C / SIGTERM, or --duration seconds
+                await asyncio.wait_for(until_stopped(), args.duration if args.duration > 0 else None)
+            except TimeoutError:
+                pass
             finally:
                 await bridge.close_session(session)
 
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+    asyncio.run(main())
     return 0
