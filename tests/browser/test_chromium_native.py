@@ -208,6 +208,16 @@ def test_messages_from_another_window_are_ignored(browser, demo_server):
     page.wait_for_timeout(1500)
     got = page.evaluate("window.__answered")
     assert got is False
+    # The same request from the window itself is answered: only the sender made the difference.
+    answer = page.evaluate(
+        """() => new Promise((resolve) => {
+            window.addEventListener('message', (e) => {
+                if (e.data && e.data.kind === 'response' && e.data.id === 'from-top') resolve(e.data);
+            });
+            window.postMessage({channel: 'vitale-bridge', kind: 'request', id: 'from-top', action: 'status', params: {}}, location.origin);
+        })"""
+    )
+    assert answer["result"]["state"] == "ready"
     page.close()
 
 
