@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from bridge.cli.common import add_driver, add_port, prepare, until_stopped
+from bridge.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -13,14 +14,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_port(p)
     add_driver(p)
     p.add_argument("--no-ipv6", action="store_true", help="bind 127.0.0.1 only")
-    p.add_argument("--max-message-size", type=int, default=64 * 1024, help="bytes (default 65536)")
-    p.add_argument("--idle-timeout", type=float, default=600.0, help="seconds, 0 = never (default 600)")
+    p.add_argument("--max-message-size", type=int, default=Settings.max_message_size,
+                   help=f"bytes (default {Settings.max_message_size})")
+    p.add_argument("--idle-timeout", type=float, default=Settings.idle_timeout,
+                   help=f"seconds, 0 = never (default {Settings.idle_timeout:g})")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from bridge.app import Bridge
-    from bridge.settings import Settings
     from bridge.transport.websocket import WebSocketServer
 
     settings = Settings(

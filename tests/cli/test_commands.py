@@ -75,3 +75,33 @@ def test_serving_writes_the_rotating_log_file_user_only(running):
     log = running.paths.log_file
     assert "listening on ws://127.0.0.1:" in log.read_text()
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "argv,origin",
+    [
+        (["chrome-extension://abcdefghijklmnopabcdefghijklmnop/"], "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"),
+        (["chrome-extension://abcdefghijklmnopabcdefghijklmnop/", "--parent-window=42"],
+         "chrome-extension://abcdefghijklmnopabcdefghijklmnop/"),
+        (["/usr/lib/mozilla/native-messaging-hosts/fr.vitale_bridge.host.json", "vitale-bridge@vitale-bridge.org"],
+         "vitale-bridge@vitale-bridge.org"),
+        # Firefox add-on ids may also be a braced UUID, with no '@'
+        (["C:\\\\vb\\\\fr.vitale_bridge.host.json", "{0a1b2c3d-4e5f-6789-abcd-ef0123456789}"],
+         "{0a1b2c3d-4e5f-6789-abcd-ef0123456789}"),
+    ],
+)
+def test_a_browser_launch_starts_the_native_host(monkeypatch, argv, origin):
+    from bridge.cli import launch
+    from bridge.transport import native
+
+    seen = []
+    monkeypatch.setattr(native, "main_from_browser", lambda a: seen.append(native.caller_origin(a)) or 0)
+    assert launch.browser_launch(argv) == 0
+    assert seen == [origin]
+
+
+@pytest.mark.parametrize("argv", [[], ["serve"], ["od", "import", "table.json"], ["table.json"]])
+def test_ordinary_commands_are_not_taken_for_a_browser_launch(argv):
+    from bridge.cli import launch
+
+    assert launch.browser_launch(argv) is None
