@@ -9,7 +9,7 @@ function setup({ allowed = true } = {}) {
   const host = {
     state: "ready",
     async ensureReady() {},
-    summary: () => ({ state: "ready", transport: "native", host: { version: "0.1.0" }, error: null }),
+    summary: () => ({ extension: { version: "0.1.0" }, state: "ready", transport: "native", host: { version: "0.1.0" }, error: null }),
     async call(method, params) {
       calls.push([method, params]);
       if (method === "vitale.read") await new Promise((r) => releases.push(r));
@@ -21,7 +21,7 @@ function setup({ allowed = true } = {}) {
       if (!allowed) throw new BridgeFailure("ORIGIN_REFUSED", `refused ${origin}`);
     },
   };
-  const ctx = { host, access, readsInFlight: new Set(), extensionVersion: "0.1.0" };
+  const ctx = { host, access, readsInFlight: new Set() };
   return { ctx, calls, release: () => releases.shift()() };
 }
 

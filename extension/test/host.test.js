@@ -61,6 +61,9 @@ test("auto: native first; when its host is missing, the WebSocket", async () => 
   assert.equal(conn.transportName, "websocket");
   assert.deepEqual(log.slice(0, 4), ["open native", "native bridge.hello", "open websocket", "websocket bridge.hello"]);
   assert.deepEqual(await conn.call("readers.list"), { ok: "readers.list" });
+  const summary = conn.summary();
+  assert.equal(summary.extension.version, "test");
+  assert.equal(summary.transport, "websocket");
   clearInterval(conn.keepAlive);
 });
 

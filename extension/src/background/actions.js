@@ -10,7 +10,7 @@ import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js
 
 /**
  * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access,
- *          readsInFlight: Set<number>, extensionVersion: string}} ctx
+ *          readsInFlight: Set<number>}} ctx
  * @param {{origin: string, tabId: number}} caller  taken from the browser's sender
  * @param {string} action
  * @param {any} params
@@ -24,10 +24,10 @@ export async function handlePageAction(ctx, caller, action, params) {
   switch (action) {
     case Action.CONNECT:
       await host.ensureReady();
-      return { extension: { version: ctx.extensionVersion }, ...host.summary() };
+      return host.summary();
     case Action.STATUS: {
       await host.ensureReady().catch(() => {});
-      const summary = { extension: { version: ctx.extensionVersion }, ...host.summary() };
+      const summary = host.summary();
       if (host.state === "ready") {
         summary.readers = await host.call("readers.list", {});
       }

@@ -57,9 +57,11 @@ export class HostConnection {
     this.makeTransport = options.makeTransport || ((name, port) => (name === "native" ? new NativeTransport() : new WebSocketTransport(port)));
   }
 
-  /** Short description for the popup and pages (no personal data). */
+  /** Short description for the popup and pages (no personal data); the extension's version is
+   * the clientVersion this connection greets the host with. */
   summary() {
     return {
+      extension: { version: this.options.clientVersion },
       state: this.state,
       transport: this.transportName,
       host: this.hello

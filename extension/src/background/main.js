@@ -21,7 +21,7 @@ const extensionVersion = api.runtime.getManifest().version;
 
 const access = new Access();
 const host = new HostConnection({ settings: loadSettings, clientVersion: extensionVersion });
-const ctx = { host, access, extensionVersion, readsInFlight: new Set() };
+const ctx = { host, access, readsInFlight: new Set() };
 
 /** Ports of pages that listen to card events: port -> {origin, tabId}. */
 const eventPorts = new Map();

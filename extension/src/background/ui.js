@@ -8,7 +8,7 @@ import { BridgeFailure } from "./host.js";
 import { loadSettings, saveSettings } from "./settings.js";
 
 /**
- * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access, extensionVersion: string}} ctx
+ * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access}} ctx
  * @param {string} action
  * @param {any} params
  */
@@ -17,7 +17,7 @@ export async function handleUiAction(ctx, action, params) {
   switch (action) {
     case "ui.state":
       await host.ensureReady().catch(() => {});
-      return { extension: { version: ctx.extensionVersion }, ...host.summary() };
+      return host.summary();
     case "ui.readers":
       return host.call("readers.list", {});
     case "ui.cps":
@@ -39,7 +39,7 @@ export async function handleUiAction(ctx, action, params) {
     }
     case "ui.reconnect":
       await host.restart();
-      return { extension: { version: ctx.extensionVersion }, ...host.summary() };
+      return host.summary();
     case "ui.consentInfo":
       return access.promptInfo(params.prompt);
     case "ui.consentAnswer":
