@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HostConnection } from "../src/background/host.js";
+import { HOST_PROTOCOL_VERSION } from "../sdk/protocol.js";
 
 /** A transport whose host is a function answering JSON-RPC requests (or null = not there). */
 class FakeTransport {
@@ -65,6 +66,19 @@ test("auto: native first; when its host is missing, the WebSocket", async () => 
   assert.equal(summary.extension.version, "test");
   assert.equal(summary.transport, "websocket");
   clearInterval(conn.keepAlive);
+});
+
+test("the greeting names the extension, its version and the protocol it speaks", async () => {
+  const greetings = [];
+  const host = (msg) => {
+    if (msg.method === "bridge.hello") greetings.push(msg.params);
+    return hello()(msg);
+  };
+  const { conn } = connection({ native: host }, "native");
+  await conn.ensureReady();
+  assert.deepEqual(greetings, [
+    { clientName: "vitale-bridge-extension", clientVersion: "test", protocolVersion: HOST_PROTOCOL_VERSION },
+  ]);
 });
 
 test("native only: no fallback, a HOST_MISSING state, then a reconnection later", async () => {

@@ -162,11 +162,7 @@ export class HostConnection {
     );
     this.transport = transport;
     this.transportName = transport.name;
-    const greeting = this.send("bridge.hello", {
-      clientName: "vitale-bridge-extension",
-      clientVersion: this.options.clientVersion,
-      protocolVersion: HOST_PROTOCOL_VERSION,
-    }, Timeouts.hostHello);
+    const greeting = this.send("bridge.hello", this.helloParams(), Timeouts.hostHello);
     let hello;
     try {
       hello = await Promise.race([greeting, closed]);
@@ -187,9 +183,14 @@ export class HostConnection {
     if (transport.name === "websocket") {
       // A WebSocket does not keep a service worker alive by itself: keep some traffic.
       this.keepAlive = setInterval(() => {
-        this.call("bridge.hello", { clientName: "vitale-bridge-extension", clientVersion: this.options.clientVersion, protocolVersion: HOST_PROTOCOL_VERSION }).catch(() => {});
+        this.call("bridge.hello", this.helloParams()).catch(() => {});
       }, 20000);
     }
+  }
+
+  /** Who we are to the host: sent on connecting, and as the WebSocket keep-alive. */
+  helloParams() {
+    return { clientName: "vitale-bridge-extension", clientVersion: this.options.clientVersion, protocolVersion: HOST_PROTOCOL_VERSION };
   }
 
   subscribeHostEvents() {
