@@ -96,8 +96,11 @@ class DemoServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="vitale-bridge-demo", daemon=True)
-        self._thread.start()
+        """Serve from one background thread; a started server is left as it is, so
+        ``with start_demo_server(0) as demo:`` does not run a second serving loop."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.httpd.serve_forever, name="vitale-bridge-demo", daemon=True)
+            self._thread.start()
         return self
 
     def close(self) -> None:

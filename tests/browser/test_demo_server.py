@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import threading
 
 import pytest
 
-from bridge.demo.server import DemoServer
+from bridge.demo.server import DemoServer, start_demo_server
 
 
 def get(server, path: str, method: str = "GET"):
@@ -45,3 +46,14 @@ def test_no_post(demo_server):
 def test_refuses_a_non_loopback_address():
     with pytest.raises(ValueError, match="loopback"):
         DemoServer(0, host="0.0.0.0")
+
+
+def test_a_started_server_used_as_a_context_manager_serves_from_one_thread():
+    def serving() -> int:
+        return sum(t.name == "vitale-bridge-demo" and t.is_alive() for t in threading.enumerate())
+
+    before = serving()
+    with start_demo_server(0) as server:
+        assert serving() == before + 1
+        assert get(server, "/")[0].status == 200
+    assert serving() == before
