@@ -119,12 +119,3 @@ class DemoServer:
 def start_demo_server(port: int = 0, host: str = "127.0.0.1") -> DemoServer:
     """Serve the demo in a background thread (port 0 = any free port) and return the server."""
     return DemoServer(port, host).start()
-
-
-def serve_demo(port: int, host: str = "127.0.0.1") -> None:
-    """Serve the demo in the foreground until interrupted (what ``vitale-bridge demo`` runs)."""
-    server = DemoServer(port, host)
-    try:
-        server.httpd.serve_forever()
-    finally:
-        server.httpd.server_close()
