@@ -210,9 +210,8 @@ async function main() {
   $("od-search").addEventListener("click", searchOd);
   document.body.dataset.ready = "true";
   try {
-    const readers = await bridge.readers();
-    const list = Array.isArray(readers) ? readers : readers.readers || [];
-    const vitale = list.find((r) => r.cardPresent && String(r.cardType || "").startsWith("vitale"));
+    const { readers } = await bridge.readers();
+    const vitale = readers.find((r) => r.cardPresent && String(r.cardType || "").startsWith("vitale"));
     setCardStatus(vitale ? "present" : "absent", vitale ? "Carte Vitale insérée." : "Pas de carte Vitale dans le lecteur.");
   } catch (err) {
     showError(err);
