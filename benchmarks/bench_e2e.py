@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -94,8 +93,7 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
 
     from bridge.demo.server import start_demo_server
 
-    subprocess.run([shutil.which("node") or "node", "build.mjs", "chrome"], cwd=REPO / "extension", check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "build.py", "chrome"], cwd=REPO / "extension", check=True, capture_output=True)
     ext = REPO / "extension" / "dist" / "chrome"
     udd = work / "udd"
     write_native_host(udd / "NativeMessagingHosts", work / "native-home", pcsc_env=env if driver == "pcsc" else None)

@@ -44,12 +44,11 @@ else
   .venv/bin/python -m pip install -q -e .
 fi
 
-if command -v node >/dev/null; then
-  echo "==> building the browser extension (extension/dist/chrome, extension/dist/firefox)"
-  node extension/build.mjs >/dev/null
-else
-  echo "note: node is not installed: the browser extension was not built (apt-get install nodejs)"
-fi
+# The extension is built with Python's standard library (extension/build.py), so the runtime
+# set-up gives every user the packages `vitale-bridge demo` tells them to load, with or without
+# Node.js. Node (Debian's, 18 on Debian 12) is needed only for the extension's unit tests and lint.
+echo "==> building the browser extension (extension/dist/chrome, extension/dist/firefox)"
+.venv/bin/python extension/build.py >/dev/null
 if [[ $WITH_TESTS -eq 1 && -f extension/package.json ]]; then
   echo "==> npm ci (extension)"
   (cd extension && if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund -s; else npm install --no-audit --no-fund -s; fi)

@@ -1,6 +1,6 @@
 """Real browsers with the real extension: fixtures shared by the browser tests.
 
-- ``extension_build``: runs ``node extension/build.mjs`` once (dist/chrome and dist/firefox).
+- ``extension_build``: runs ``extension/build.py`` once (dist/chrome and dist/firefox).
 - ``demo_server``: the demo EHR page on 127.0.0.1 (also reachable as http://localhost:PORT,
   a *different origin*, which the refusal tests use).
 - ``native_host``: a launcher script and host manifest for ``python -m bridge native`` with
@@ -14,8 +14,8 @@ Screenshots go to ``test-artifacts/`` at the repository root.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,7 @@ from .support import ARTIFACTS, CHROMIUM, EXTENSION, WsHost, _require
 
 @pytest.fixture(scope="session")
 def extension_build() -> dict[str, Path]:
-    node = shutil.which("node")
-    if not node:
-        pytest.fail("node (>= 20) is needed to build the extension: apt-get install -y nodejs", pytrace=False)
-    subprocess.run([node, str(EXTENSION / "build.mjs")], check=True, cwd=EXTENSION, capture_output=True)
+    subprocess.run([sys.executable, str(EXTENSION / "build.py")], check=True, cwd=EXTENSION, capture_output=True)
     return {"chrome": EXTENSION / "dist" / "chrome", "firefox": EXTENSION / "dist" / "firefox"}
 
 
