@@ -28,13 +28,14 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bridge.errors import OdTableError
-from bridge.od import snapshot
+from bridge.errors import OdImportSuspiciousError, OdTableError
+from bridge.fileio import atomic_write, file_lock
+from bridge.od import diff, snapshot
+from bridge.od.diff import OdDiff
 from bridge.od.models import (
     OdImportReport,
     OdInfo,
@@ -44,7 +45,7 @@ from bridge.od.models import (
     OdTableChanged,
     OrganismeDestinataire,
 )
-from bridge.od.official import read_official
+from bridge.od.official import ParsedTable, read_official
 from bridge.od.search import DEFAULT_LIMIT
 from bridge.od.table import OdTable
 from bridge.settings import Paths
@@ -121,6 +122,9 @@ class OdStore:
                 f"The active table is the embedded TOD {table.version}, an old snapshot kept so "
                 "that the bridge works offline; caisses have merged since. " + IMPORT_HINT
             )
+        imported = table.source.imported_at
+        if imported is not None and imported.tzinfo is None:
+            imported = imported.replace(tzinfo=dt.UTC)
         return OdInfo(
             version=table.version,
             source=table.source,
@@ -129,6 +133,7 @@ class OdStore:
             regime_count=len({r.regime for r in table.rows}),
             has_addresses=table.has_addresses,
             loaded_at=table.loaded_at,
+            age_days=None if imported is None else max(0, (dt.datetime.now(dt.UTC) - imported).days),
             can_rollback=previous is not None,
             previous_version=self._version_of(previous) if previous else None,
             notice=notice,
@@ -157,18 +162,30 @@ class OdStore:
 
     # --- changing ------------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path) -> OdImportReport:
+    def compare(self, parsed: ParsedTable) -> OdDiff:
+        """What making *parsed* active would change (the embedded default counts as active)."""
+        self.refresh()
+        return diff.compare(
+            self._table, parsed.rows, version=parsed.version or "unknown", source=parsed.file_name, sha256=parsed.sha256
+        )
+
+    def import_file(self, path: str | Path, *, force: bool = False) -> OdImportReport:
         """Check the whole official file, then make it the active table for every client.
 
-        Nothing on disk or in memory changes unless the file is entirely valid and stored.
+        Nothing on disk or in memory changes unless the file is entirely valid, passes the
+        guard of :mod:`bridge.od.diff` (or *force*), and is stored.
         """
-        parsed = read_official(path)
+        return self.import_parsed(read_official(path), origin=str(Path(path).absolute()), force=force)
+
+    def import_parsed(self, parsed: ParsedTable, *, origin: str | None = None, force: bool = False) -> OdImportReport:
+        """:meth:`import_file` for a file already read (``od update`` reads from a share or a URL)."""
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         version = parsed.version or "unknown"
         source = OdSource(
             kind="imported",
             file_name=parsed.file_name,
             sha256=parsed.sha256,
+            origin=origin,
             description=f"Imported official TOD file {parsed.file_name} ({parsed.layout}, {parsed.encoding}).",
             imported_at=now,
         )
@@ -181,12 +198,20 @@ class OdStore:
         )
         name = f"table-{now:%Y%m%dT%H%M%S}-{parsed.sha256[:12]}.json"
         with self._writing():
+            comparison = self.compare(parsed)  # under the lock: against what is active now
+            if comparison.suspicious and not force:
+                raise OdImportSuspiciousError(
+                    f"{parsed.file_name} was not imported: {diff.describe(comparison)}. The active table "
+                    f"(TOD {comparison.active.version}, {comparison.active.row_count} rows) is unchanged. "
+                    f"Compare with 'vitale-bridge od diff FILE'; if this is the right file, import it with --force.",
+                    **comparison.to_wire(),
+                )
             state = self._read_state()
             old_active = state.get("active") or EMBEDDED
             if old_active == name:  # the same file imported twice within one second
                 name = name.replace(".json", f"-{os.getpid()}.json")
             table_path = self.dir / name
-            self._write_atomic(table_path, data)
+            self._write(table_path, data)
             try:
                 self._write_state({"active": name, "previous": old_active})
             except OdTableError:
@@ -207,8 +232,19 @@ class OdStore:
             previous_version=previous_version,
             sha256=parsed.sha256,
             stored_as=str(table_path),
+            forced=bool(comparison.suspicious),
+            comparison=comparison,
             warnings=list(parsed.warnings),
         )
+
+    def known_sha256(self) -> set[str]:
+        """SHA-256 of the active and previous tables' files: ``od update`` does not import them again."""
+        known = {self._table.source.sha256}
+        previous = self._read_state().get("previous")
+        if previous and previous != EMBEDDED:
+            with contextlib.suppress(OdTableError):
+                known.add(self._load_named(previous).source.sha256)
+        return {k for k in known if k}
 
     def rollback(self) -> OdInfo:
         """Make the previous table active again; the current one becomes the previous."""
@@ -344,41 +380,27 @@ class OdStore:
         try:
             self.paths.ensure()
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # User-only like every file of the data folder (open()'s default would be 0644).
-            lock = os.fdopen(os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")
+            lock = file_lock(self.dir / LOCK_FILE)
+            lock.acquire()
         except OSError as exc:
             raise _storage_error(self.dir, exc) from None
         try:
-            _lock_file(lock)
             yield
         finally:
-            _unlock_file(lock)
-            lock.close()
+            lock.release()
 
     def _write_state(self, state: dict[str, str]) -> None:
         data = json.dumps(
             {**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
             indent=2,
         ).encode()
-        self._write_atomic(self.dir / STATE_FILE, data)
+        self._write(self.dir / STATE_FILE, data)
 
-    def _write_atomic(self, path: Path, data: bytes) -> None:
-        tmp: str | None = None
+    def _write(self, path: Path, data: bytes) -> None:
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-            tmp = None
-            _fsync_dir(path.parent)
+            atomic_write(path, data)
         except OSError as exc:
             raise _storage_error(path.parent, exc) from None
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
     def _collect_garbage(self, keep: set[str]) -> None:
         for path in self.dir.glob("table-*.json"):
@@ -406,38 +428,3 @@ def _storage_error(where: Path, exc: OSError) -> OdTableError:
         errno=exc.errno,
         reason="STORAGE",
     )
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _lock_file(f) -> None:  # type: ignore[no-untyped-def]
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        f.seek(0)
-        msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
-        return
-    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-
-
-def _unlock_file(f) -> None:  # type: ignore[no-untyped-def]
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        f.seek(0)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(f.fileno(), fcntl.LOCK_UN)

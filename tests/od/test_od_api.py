@@ -92,7 +92,7 @@ async def test_info_and_regimes(bridge):
 
 
 async def test_rollback_needs_a_local_client(bridge, fixtures):
-    bridge.od.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    bridge.od.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     web = Peer(transport="websocket", origin="https://ehr.example.fr", authenticated_by="origin")
     assert (await call(bridge, "od.rollback", peer=web))["error"]["data"]["code"] == "FORBIDDEN"
     assert bridge.od.table.version == "3.70"
@@ -121,7 +121,7 @@ async def test_cli_import_in_another_process_reaches_a_running_server(server, ho
         assert (before["tableVersion"], before["matched"]) == ("3.37", "centre-wildcard")
         env = {**os.environ, "VITALE_BRIDGE_HOME": str(home)}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bridge", "od", "import", str(fixtures / "tod-6col-plain-latin1-crlf.csv"), "--json",
+            sys.executable, "-m", "bridge", "od", "import", str(fixtures / "tod-6col-plain-latin1-crlf.csv"), "--json", "--force",
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -153,7 +153,7 @@ async def test_watcher_notices_a_change_without_any_request(settings, fixtures):
     seen = []
     bridge.od.on_change(seen.append)
     async with bridge:
-        OdStore(settings.paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+        OdStore(settings.paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
         for _ in range(100):
             if seen:
                 break
