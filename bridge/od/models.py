@@ -40,9 +40,10 @@ class OrganismeDestinataire(WireModel):
     telephone: str | None = None
     fax: str | None = None
     table_version: str = Field(description="Version of the TOD that answered.", examples=["3.37"])
-    matched: Matched = Field(
+    matched: Matched | None = Field(
         description="'exact': the row of this very centre; 'centre-wildcard': the caisse's "
-        "centre 0000 row, used because no row names this centre."
+        "centre 0000 row, used because no row names this centre. Null in `od.search` results: "
+        "a search finds rows and resolves nothing (the hit's `matchedOn` says what matched)."
     )
 
 
@@ -100,7 +101,15 @@ class OdRegimes(WireModel):
 class OdSearchHit(WireModel):
     organisme: OrganismeDestinataire
     score: int = Field(description="Higher is better; only the order is meaningful.")
-    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name"]
+    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name", "usualName"] = Field(
+        description="What matched the query: the row's code (key or caisse), OD, libellé, commune, postal "
+        "code, régime name, or a usual name of its régime or organisation (see `usualName`)."
+    )
+    usual_name: str | None = Field(
+        default=None,
+        description="With matchedOn 'usualName': which one (e.g. 'MSA', 'régime local Alsace-Moselle').",
+        examples=["MSA"],
+    )
 
 
 class OdSearchResult(WireModel):

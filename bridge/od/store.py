@@ -57,6 +57,9 @@ EMBEDDED = "embedded"
 STATE_FILE = "state.json"
 LOCK_FILE = ".lock"
 
+#: Seconds after the service starts before the search index is built in a worker thread.
+WARM_SEARCH_AFTER = 1.0
+
 IMPORT_HINT = (
     "Download the current TOD from sesam-vitale.fr (page 'TOD - Table des Organismes "
     "Destinataires') and run 'vitale-bridge od import FILE'."
@@ -85,6 +88,7 @@ class OdStore:
         self._state_problem: str | None = None
         self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._warm_handle: asyncio.TimerHandle | None = None
         self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request
         #: The event loop of the service, once started (for listeners called from threads).
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -268,8 +272,21 @@ class OdStore:
         self.refresh()
         if self._watcher is None and self.watch_interval > 0:
             self._watcher = asyncio.create_task(self._watch(), name="od-table-watcher")
+        # After start-up, not during it: the host answers its first requests first.
+        self._warm_handle = self.loop.call_later(WARM_SEARCH_AFTER, self._warm_search)
+
+    def _warm_search(self) -> None:
+        """Build the active table's search index in a worker thread, so that no ``od.search``
+        pays for it (tens of ms) on the event loop."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        table = self._table
+        loop.call_soon_threadsafe(lambda: loop.run_in_executor(None, table.search_index) and None)
 
     async def stop(self) -> None:
+        if self._warm_handle is not None:
+            self._warm_handle.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -295,6 +312,8 @@ class OdStore:
 
     def _swap(self, table: OdTable, reason: str, previous: OdTable) -> None:
         self._table = table  # the one assignment every reader depends on
+        if self._warm_handle is not None:  # a started service: index the new table off the loop
+            self._warm_search()
         log.info("OD table %s active (%s, %d rows, %s)", table.version, table.source.kind, len(table), reason)
         event = OdTableChanged(
             version=table.version,

@@ -246,3 +246,33 @@ def test_read_only_folder(store, fixtures):
     finally:
         os.chmod(store.dir, 0o700)
     assert store.table.version == "3.70" and _snapshot_dir(store) == before
+
+
+async def test_the_search_index_is_built_in_a_worker_thread(paths, fixtures, monkeypatch):
+    """A started store indexes its table off the event loop: no od.search pays tens of ms inline."""
+    import asyncio
+
+    from bridge.od import search
+
+    OdStore(paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
+    monkeypatch.setattr(store_module, "WARM_SEARCH_AFTER", 0)
+    built_in: list[str] = []
+    real_init = search.SearchIndex.__init__
+
+    def init(self, table):
+        built_in.append(threading.current_thread().name)
+        real_init(self, table)
+
+    monkeypatch.setattr(search.SearchIndex, "__init__", init)
+    store = OdStore(paths, watch_interval=0)
+    await store.start()
+    try:
+        for _ in range(100):
+            if built_in and store.table._search_index is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert built_in and built_in[0] != threading.main_thread().name
+        store.search("paris")
+        assert len(built_in) == 1  # the search used that index
+    finally:
+        await store.stop()
