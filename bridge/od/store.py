@@ -1,11 +1,6 @@
 """The active TOD table of this user: embedded default, imports, rollback, live reload.
 
-Files under ``Paths.od_dir``::
-
-    state.json                      {"active": NAME, "previous": NAME|null}; NAME is a table
-                                    file below, or "embedded" for the default shipped table
-    table-<time>-<sha>.json         checked tables (snapshot format), at most two kept
-    .lock                           serialises writers (two ``od import`` at once)
+Files under ``Paths.od_dir``: see :mod:`bridge.od.folder`.
 
 Why this shape: an import writes the new table file, then replaces ``state.json`` — both with
 temp file + fsync + ``os.replace`` — so at every instant ``state.json`` names a complete file,
@@ -29,12 +24,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.errors import OdImportSuspiciousError, OdTableError
-from bridge.fileio import atomic_write, file_lock
-from bridge.od import diff, snapshot
+from bridge.od import diff, folder, snapshot
 from bridge.od.diff import OdDiff
 from bridge.od.models import (
     OdImportReport,
@@ -53,9 +47,7 @@ from bridge.settings import Paths
 log = logging.getLogger("vitale_bridge.od")
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "tod-default.json"
-EMBEDDED = "embedded"
-STATE_FILE = "state.json"
-LOCK_FILE = ".lock"
+EMBEDDED, STATE_FILE = folder.EMBEDDED, folder.STATE_FILE
 
 #: Seconds after the service starts before the search index is built in a worker thread.
 WARM_SEARCH_AFTER = 1.0
@@ -215,14 +207,14 @@ class OdStore:
             if old_active == name:  # the same file imported twice within one second
                 name = name.replace(".json", f"-{os.getpid()}.json")
             table_path = self.dir / name
-            self._write(table_path, data)
+            folder.write(table_path, data)
             try:
                 self._write_state({"active": name, "previous": old_active})
             except OdTableError:
                 with contextlib.suppress(OSError):
                     table_path.unlink()
                 raise
-            self._collect_garbage({name, old_active})
+            folder.collect_garbage(self.dir, {name, old_active})
             previous_version = self._version_of(old_active)
         self._install(table, "import")
         return OdImportReport(
@@ -351,7 +343,10 @@ class OdStore:
             )
             return {"active": EMBEDDED, "previous": None}
         self._state_problem = None
-        return {"active": _name(state.get("active")) or EMBEDDED, "previous": _name(state.get("previous"))}
+        return {
+            "active": folder.table_name(state.get("active")) or EMBEDDED,
+            "previous": folder.table_name(state.get("previous")),
+        }
 
     def _load_named(self, name: str) -> OdTable:
         if name == EMBEDDED:
@@ -380,70 +375,12 @@ class OdStore:
         return table
 
     def _version_of(self, name: str | None) -> str | None:
-        if not name:
-            return None
         if name == EMBEDDED:
             return load_embedded(self.default_file).version
-        try:
-            with open(self.dir / name, "rb") as f:
-                head = f.read(4096).decode("utf-8", errors="replace")
-            marker = '"version":"'
-            start = head.index(marker) + len(marker)
-            return head[start : head.index('"', start)]
-        except (OSError, ValueError):
-            return None
+        return folder.version_of(self.dir, name)
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Writers one at a time, across processes; OS errors become OdTableError."""
-        try:
-            self.paths.ensure()
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = file_lock(self.dir / LOCK_FILE)
-            lock.acquire()
-        except OSError as exc:
-            raise _storage_error(self.dir, exc) from None
-        try:
-            yield
-        finally:
-            lock.release()
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        return folder.writing(self.paths, self.dir)
 
     def _write_state(self, state: dict[str, str]) -> None:
-        data = json.dumps(
-            {**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-            indent=2,
-        ).encode()
-        self._write(self.dir / STATE_FILE, data)
-
-    def _write(self, path: Path, data: bytes) -> None:
-        try:
-            atomic_write(path, data)
-        except OSError as exc:
-            raise _storage_error(path.parent, exc) from None
-
-    def _collect_garbage(self, keep: set[str]) -> None:
-        for path in self.dir.glob("table-*.json"):
-            if path.name not in keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        for path in self.dir.glob(".*.tmp"):  # left by a crash mid-write
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-
-def _name(value: object) -> str | None:
-    """A table name from state.json, refusing anything that is not a plain file name."""
-    if not isinstance(value, str) or not value:
-        return None
-    if value == EMBEDDED or (value.startswith("table-") and value.endswith(".json") and "/" not in value and "\\" not in value):
-        return value
-    return None
-
-
-def _storage_error(where: Path, exc: OSError) -> OdTableError:
-    return OdTableError(
-        f"Cannot store the OD table in {where}: {exc.strerror or exc}. The previous table is still "
-        "active. Free disk space or fix the folder's permissions, then import again.",
-        errno=exc.errno,
-        reason="STORAGE",
-    )
+        folder.write_state(self.dir, state)
