@@ -96,8 +96,9 @@ def search_(args: argparse.Namespace) -> int:
     for hit in result.results:
         o = hit.organisme
         where = " ".join(x for x in (o.code_postal, o.commune) if x)
+        on = f"{hit.matched_on}: {hit.usual_name}" if hit.usual_name else hit.matched_on
         print(f"{o.regime} {o.caisse} {o.centre}  OD {o.od}/{o.code_centre_informatique}  {o.libelle}"
-              + (f"  ({where})" if where else ""))
+              + (f"  ({where})" if where else "") + f"  [{on}]")
     shown = len(result.results)
     print(f"{result.total} match{'es' if result.total != 1 else ''}"
           + (f", {shown} shown (--limit)" if shown < result.total else "") + f" in TOD {result.table_version}")

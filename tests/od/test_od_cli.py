@@ -36,6 +36,8 @@ def test_search(home, capsys):
     code, out, _ = run(capsys, "search", "mutuelle", "--limit", "2", "--json")
     assert len(json.loads(out)["results"]) == 2
     assert run(capsys, "search", "x", "--limit", "500")[0] == EXIT_USAGE
+    code, out, _ = run(capsys, "search", "msa", "ajaccio")
+    assert code == 0 and out.splitlines()[0].endswith("[usualName: MSA]") and "3 matches" in out
 
 
 def test_import_info_rollback(home, capsys, fixtures):
