@@ -108,11 +108,15 @@ def search_(args: argparse.Namespace) -> int:
 def diff_(args: argparse.Namespace) -> int:
     from bridge.od.official import read_official
 
-    comparison = _store(args).compare(read_official(args.file))
+    return _output(args, _store(args).compare(read_official(args.file)), _print_diff)
+
+
+def _output(args: argparse.Namespace, result: Any, show: Any) -> int:
+    """--json: the result's wire form; otherwise *show* prints it for a person."""
     if args.json:
-        print_json(comparison.to_wire())
-        return 0
-    _print_diff(comparison)
+        print_json(result.to_wire())
+    else:
+        show(result)
     return 0
 
 
@@ -141,12 +145,7 @@ def _print_diff(d: Any) -> None:
 
 
 def import_(args: argparse.Namespace) -> int:
-    report = _store(args).import_file(args.file, force=args.force)
-    if args.json:
-        print_json(report.to_wire())
-        return 0
-    _print_import(report)
-    return 0
+    return _output(args, _store(args).import_file(args.file, force=args.force), _print_import)
 
 
 def _print_import(report: Any) -> None:
