@@ -77,6 +77,9 @@ async def test_search(bridge):
     result = (await call(bridge, "od.search", {"query": "mgen tarn", "limit": 2}))["result"]
     assert result["results"][0]["organisme"]["libelle"] == "MGEN TARN"
     assert result["results"][0]["matchedOn"] == "libelle" and result["total"] == 2
+    assert result["results"][0]["usualName"] is None and result["results"][0]["organisme"]["matched"] is None
+    msa = (await call(bridge, "od.search", {"query": "MSA", "limit": 1}))["result"]["results"][0]
+    assert (msa["matchedOn"], msa["usualName"], msa["organisme"]["regime"]) == ("usualName", "MSA", "02")
     for bad in ({"query": ""}, {"query": "x", "limit": 101}, {"query": "x", "limit": 0}, {"query": "x" * 101}):
         assert (await call(bridge, "od.search", bad))["error"]["code"] == -32602
 
@@ -85,6 +88,7 @@ async def test_info_and_regimes(bridge):
     info = (await call(bridge, "od.info"))["result"]
     assert (info["version"], info["rowCount"], info["source"]["kind"]) == ("3.37", 1680, "embedded")
     assert "sesam-vitale.fr" in info["notice"]
+    assert info["ageDays"] is None and info["source"].get("origin") is None  # embedded: no import date
     regimes = (await call(bridge, "od.regimes"))["result"]
     by_code = {r["code"]: r for r in regimes["regimes"]}
     assert by_code["01"]["name"] == "REGIME GENERAL" and by_code["01"]["rowCount"] == 136
