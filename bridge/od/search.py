@@ -79,7 +79,8 @@ def _check(bits: int, keep: Callable[[int], bool]) -> int:
 
 
 class SearchIndex:
-    """Bit sets of one table's rows, built once on the first search (a few tens of ms)."""
+    """Bit sets of one table's rows, built once per table (about 0.1 s: the store builds it in a
+    worker thread, see :meth:`bridge.od.store.OdStore.start`)."""
 
     def __init__(self, table: OdTable) -> None:
         self.table = table
