@@ -12,8 +12,12 @@ Every figure is printed beside a baseline measured in the same run:
   echo server;
 - WebSocket, server in its own process (the foundation harness), 1 and 32 clients.
 
-Targets (issue 3): load < 30 ms, > 1,000,000 resolves/s in-process, od.resolve p50 within
-1.2x of bridge.hello.
+- search: ``od.search`` on the embedded table for adversarial queries at the length limit and
+  limit 100 (every character class, 50 one-letter words, all pieces of a frequent word, usual
+  names, random text), beside a plain ``dict.get`` in the same run;
+
+Targets: load < 30 ms, > 1,000,000 resolves/s in-process, od.resolve p50 within 1.2x of
+bridge.hello, the worst search <= 2 ms.
 
     python benchmarks/bench_od.py [--requests N] [--quick]
 """
@@ -87,8 +91,8 @@ def bench_load(runs: int) -> None:
         print(f"2,000-row official file ({path.stat().st_size // 1024} kB): parse + index  "
               f"{official[0]:6.2f} ms / {official[1]:6.2f} ms")
         store = OdStore(Paths.resolve(Path(tmp) / "home"), watch_interval=0)
-        imp = median_ms(lambda: store.import_file(path), max(5, runs // 4))
-        print(f"od import of it (parse, store, fsync, swap)     {imp[0]:6.2f} ms / {imp[1]:6.2f} ms")
+        imp = median_ms(lambda: store.import_file(path, force=True), max(5, runs // 4))
+        print(f"od import of it (parse, compare, store, fsync, swap) {imp[0]:6.2f} ms / {imp[1]:6.2f} ms")
         other = OdStore(Paths.resolve(Path(tmp) / "home"), watch_interval=0)
         reload = median_ms(lambda: (os.utime(other.dir / "state.json"), other.refresh()), runs)
         print(f"a running server picking it up (refresh)        {reload[0]:6.2f} ms / {reload[1]:6.2f} ms")
@@ -128,6 +132,68 @@ def bench_inprocess(seconds: float) -> None:
           f"   | baseline dict.get in the same loop {baseline:12,.0f} /s")
     print(f"bridge.od.resolve, centre-wildcard keys ({len(wildcard)}) {wc:12,.0f} /s")
     print(f"   target > 1,000,000/s: {'MET' if min(ex, wc) > 1e6 else 'MISSED'}")
+
+
+def search_queries(seed: int = 15) -> dict[str, str]:
+    """Queries chosen to be expensive for the index (each cut at the 100-character limit)."""
+    import random
+
+    from bridge.od.search import MAX_QUERY_LENGTH
+
+    word = "mutuelle"
+    pieces = sorted({word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)}, key=len)
+    rng = random.Random(seed)
+    alphabet = "aeioulnrstcdmpgbfhvjqxyz0123456789 -'."
+    queries = {
+        "one letter 'a' (1,400 rows match)": "a",
+        "50 one-letter words": " ".join("aeioulnrstcdmpgbfhvjqxyz0123456789" * 3),
+        "every piece of 'mutuelle'": " ".join(pieces),
+        "36 distinct 2-letter words": " ".join(a + b for a, b in zip("aeioulnrstcdmpgbfhv" * 2, "eaiounlrtsdcpmbgvf" * 2)),
+        "a frequent word repeated": "mutuelle " * 12,
+        "usual names, all of them": "msa cpam cnmss enim crpcen camieg mgen lmde sncf ratp banque de france regime local",
+        "a usual name + words": "msa ajaccio bastia corse du sud haute corse 2a 2b",
+        "digits: code prefix '0'": "0",
+        "digits: 3-part code": "99 751 0601",
+        "100 times 'e'": "e" * 100,
+    }
+    for n in range(40):
+        queries[f"random #{n}"] = "".join(rng.choice(alphabet) for _ in range(MAX_QUERY_LENGTH))
+    from bridge.od.store import load_embedded
+    from bridge.od.text import fold
+
+    words = sorted({w for r in load_embedded().rows for w in fold(f"{r.libelle} {r.commune or ''}").split()})
+    for n in range(40):  # words and word starts of the table itself: queries that do match
+        picked = [rng.choice(words)[: rng.randint(1, 8)] for _ in range(rng.randint(1, 12))]
+        queries[f"random words #{n}"] = " ".join(picked)
+    return {name: q[:MAX_QUERY_LENGTH] for name, q in queries.items()}
+
+
+def bench_search(runs: int) -> None:
+    from bridge.od.search import MAX_LIMIT
+    from bridge.od.store import load_embedded
+
+    print(f"== od.search, in-process, embedded table, limit {MAX_LIMIT} (median of {runs} runs per query)")
+    table = load_embedded()
+    start = time.perf_counter()
+    index = table.search_index()
+    print(f"index build (once per table, on the first search)      {(time.perf_counter() - start) * 1e3:7.2f} ms")
+    plain = {r.key: r for r in table.rows}
+    key = table.rows[len(table.rows) // 2].key
+    base = median_ms(lambda: plain.get(key), runs * 20)[0]
+    worst = ("", 0.0)
+    rows = []
+    for name, query in search_queries().items():
+        ms = median_ms(lambda q=query: index.search(q, MAX_LIMIT), runs)[0]
+        rows.append((name, ms, index.search(query, MAX_LIMIT).total))
+        worst = max(worst, (name, ms), key=lambda w: w[1])
+    for name, ms, total in rows:
+        if not name.startswith("random"):
+            print(f"  {name:<40} {ms:7.3f} ms  ({total} matches)")
+    for kind, label in (("random #", "random 100-character queries"), ("random words", "random queries of table words")):
+        times = sorted(ms for name, ms, _ in rows if name.startswith(kind))
+        print(f"  {len(times)} {label:<34} median {statistics.median(times):7.3f} ms, max {times[-1]:7.3f} ms")
+    print(f"   worst: {worst[0]} {worst[1]:.3f} ms   | baseline dict.get {base * 1e3:7.3f} µs"
+          f"   (target worst <= 2 ms: {'MET' if worst[1] <= 2 else 'MISSED'})")
 
 
 def resolve(i: int) -> str:
@@ -200,10 +266,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000, help="sequential calls per round / per client")
     parser.add_argument("--quick", action="store_true", help="fewer runs (smoke test of the script)")
+    parser.add_argument("--only", choices=["load", "inprocess", "search", "websocket"], help="one part only")
     args = parser.parse_args()
     runs = 5 if args.quick else 30
-    bench_load(runs)
-    bench_inprocess(0.3 if args.quick else 1.0)
+    parts = {
+        "load": lambda: bench_load(runs),
+        "inprocess": lambda: bench_inprocess(0.3 if args.quick else 1.0),
+        "search": lambda: bench_search(runs),
+        "websocket": lambda: _websocket(args),
+    }
+    for name, part in parts.items():
+        if args.only in (None, name):
+            part()
+
+
+def _websocket(args: argparse.Namespace) -> None:
     asyncio.run(_inprocess_websocket(args.requests if not args.quick else 200, 3 if args.quick else 5))
     bench_separate_process(args.requests if not args.quick else 200)
 

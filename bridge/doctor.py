@@ -13,7 +13,6 @@ exception type, and the others still run.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -189,7 +188,8 @@ async def _readers(bridge: Any) -> list[Check]:
 
 
 def _od_table(bridge: Any) -> list[Check]:
-    from bridge.errors import BridgeError
+    from bridge.errors import BridgeError, SetupError
+    from bridge.sysconfig import load_system_config
 
     try:
         info = bridge.od.info()
@@ -198,22 +198,37 @@ def _od_table(bridge: Any) -> list[Check]:
             Check("od table", FAIL, f"od.info failed: {exc.code}",
                   "import the table again with 'vitale-bridge od import FILE'")
         ]
-    summary = f"TOD {info.version} ({info.source.kind}, {info.row_count} rows)"
-    imported = info.source.imported_at
-    if imported is not None:
-        if imported.tzinfo is None:
-            imported = imported.replace(tzinfo=dt.UTC)
-        age = max(0, (dt.datetime.now(dt.UTC) - imported).days)
-        summary += f", imported {age} days ago"
-        if age > STALE_TABLE_DAYS:
-            return [Check("od table", WARN, summary, "import the current TOD: 'vitale-bridge od import FILE'")]
+    try:
+        config = load_system_config()
+        max_age, source = config.od_max_age_days, config.od_update_source
+    except SetupError:
+        max_age = source = None  # the system configuration's own problem is reported where it is used
+    return [od_table_check(info, max_age or DEFAULT_OD_MAX_AGE_DAYS, update_configured=bool(source))]
+
+
+#: The GIE republishes the TOD several times a year (3.37 to 3.70 in the years the embedded copy
+#: has been around): after about four months a newer version has most likely been published.
+#: IT changes it with ``odMaxAgeDays`` in the system configuration.
+DEFAULT_OD_MAX_AGE_DAYS = 120
+
+
+def od_table_check(info: Any, max_age_days: int, *, update_configured: bool) -> Check:
+    """The OD table's version, age and provenance; a warning when older than *max_age_days*."""
+    source = info.source
+    summary = f"TOD {info.version} ({source.kind}, {info.row_count} rows)"
+    if info.age_days is not None:
+        summary += f", imported {info.age_days} days ago"
+    if source.origin:
+        summary += f" from {source.origin}"
+    fix = (
+        "run 'vitale-bridge od update' (the update source is configured)" if update_configured
+        else "import the current TOD: 'vitale-bridge od import FILE', or have IT set odUpdateSource"
+    )
+    if info.age_days is not None and info.age_days > max_age_days:
+        return Check("od table", WARN, f"{summary}: older than {max_age_days} days", fix)
     if info.notice:
-        return [Check("od table", WARN, summary, info.notice)]
-    return [Check("od table", OK, summary)]
-
-
-#: The TOD is republished a few times a year; older than this, suggest importing it again.
-STALE_TABLE_DAYS = 120
+        return Check("od table", WARN, summary, info.notice)
+    return Check("od table", OK, summary)
 
 
 # --- WebSocket port, token, origins -------------------------------------------------------

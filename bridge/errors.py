@@ -16,7 +16,8 @@
     │   └── CpsRequiredError         -32015  CPS_REQUIRED
     ├── OdError
     │   ├── OdNotFoundError          -32020  OD_NOT_FOUND
-    │   └── OdTableError             -32021  OD_TABLE_INVALID
+    │   ├── OdTableError             -32021  OD_TABLE_INVALID
+    │   └── OdImportSuspiciousError  -32022  OD_IMPORT_SUSPICIOUS
     ├── AccessError
     │   ├── ForbiddenError           -32030  FORBIDDEN
     │   └── VersionMismatchError     -32031  VERSION_MISMATCH
@@ -149,6 +150,18 @@ class OdTableError(OdError):
     rpc_code = -32021
     code = "OD_TABLE_INVALID"
     default_message = "The TOD file is not valid; the active table was not changed."
+
+
+class OdImportSuspiciousError(OdError):
+    """A valid file that would shrink, cut or re-route the active table too much to be the
+    right file; ``details`` carry the comparison (``od diff``), and ``--force`` imports anyway."""
+
+    rpc_code = -32022
+    code = "OD_IMPORT_SUSPICIOUS"
+    default_message = (
+        "This TOD file would remove or re-route much of the active table; it was not imported. "
+        "Compare with 'vitale-bridge od diff FILE', then import with --force if it is right."
+    )
 
 
 # --- access ------------------------------------------------------------------------------------

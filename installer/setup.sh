@@ -19,6 +19,7 @@ APT_PACKAGES=(pcscd libpcsclite-dev swig vsmartcard-vpcd pcsc-tools gcc python3-
 if [[ $WITH_TESTS -eq 1 ]]; then
   APT_PACKAGES+=(chromium firefox-esr)
   command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
+  APT_PACKAGES+=(openssl)  # tests/od/test_od_update.py: a self-signed certificate for a local https server
 fi
 
 missing=()

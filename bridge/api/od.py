@@ -48,8 +48,9 @@ class OdSearchParams(WireModel):
     query: str = Field(
         min_length=1,
         max_length=MAX_QUERY_LENGTH,
-        description="Words of a libellé or commune, a postal code, an OD code, or a code prefix "
-        "such as '01 751' or '99/751/06'. Accents and case are ignored.",
+        description="Words of a libellé or commune, a usual name (MSA, CPAM, CNMSS ...), a postal "
+        "code, 2A/2B, an OD code, or a code prefix such as '01 751' or '99/751/06'. Accents and "
+        "case are ignored.",
         examples=["mgen tarn"],
     )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -71,7 +72,12 @@ async def resolve(params: OdResolveParams, ctx: CallContext) -> OrganismeDestina
 
 
 async def search(params: OdSearchParams, ctx: CallContext) -> OdSearchResult:
-    """Find organismes by libellé, commune, postal code or code prefix (ranked, limited)."""
+    """Find organismes by libellé, commune, usual name, postal code or code (ranked, limited).
+
+    Each hit says what matched (``matchedOn``, ``usualName``); its ``organisme.matched`` is
+    null, since a search resolves nothing. Cheap and bounded (see docs/od-table.md, "Cost"):
+    answered inline, it cannot stall the event loop for long.
+    """
     return _store(ctx).search(params.query, params.limit)
 
 

@@ -40,9 +40,10 @@ class OrganismeDestinataire(WireModel):
     telephone: str | None = None
     fax: str | None = None
     table_version: str = Field(description="Version of the TOD that answered.", examples=["3.37"])
-    matched: Matched = Field(
+    matched: Matched | None = Field(
         description="'exact': the row of this very centre; 'centre-wildcard': the caisse's "
-        "centre 0000 row, used because no row names this centre."
+        "centre 0000 row, used because no row names this centre. Null in `od.search` results: "
+        "a search finds rows and resolves nothing (the hit's `matchedOn` says what matched)."
     )
 
 
@@ -52,6 +53,11 @@ class OdSource(WireModel):
     kind: SourceKind
     file_name: str | None = Field(default=None, description="Name of the imported or embedded file.")
     sha256: str | None = Field(default=None, description="Of the file as read (imported) or built (embedded).")
+    origin: str | None = Field(
+        default=None,
+        description="Where the imported file was taken from: the path given to `od import`, or the "
+        "folder or URL of `od update` with the file's name. Null for the embedded table.",
+    )
     description: str = ""
     imported_at: dt.datetime | None = None
 
@@ -66,6 +72,11 @@ class OdInfo(WireModel):
     regime_count: int
     has_addresses: bool
     loaded_at: dt.datetime
+    age_days: int | None = Field(
+        default=None,
+        description="Whole days since the active table was imported; null for the embedded table, "
+        "whose publication date its source does not record (see `notice`).",
+    )
     can_rollback: bool
     previous_version: str | None = Field(default=None, description="Version 'od rollback' would restore.")
     notice: str | None = Field(
@@ -90,7 +101,15 @@ class OdRegimes(WireModel):
 class OdSearchHit(WireModel):
     organisme: OrganismeDestinataire
     score: int = Field(description="Higher is better; only the order is meaningful.")
-    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name"]
+    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name", "usualName"] = Field(
+        description="What matched the query: the row's code (key or caisse), OD, libellé, commune, postal "
+        "code, régime name, or a usual name of its régime or organisation (see `usualName`)."
+    )
+    usual_name: str | None = Field(
+        default=None,
+        description="With matchedOn 'usualName': which one (e.g. 'MSA', 'régime local Alsace-Moselle').",
+        examples=["MSA"],
+    )
 
 
 class OdSearchResult(WireModel):
@@ -114,6 +133,64 @@ class OdTableChanged(WireModel):
     )
 
 
+# --- comparing a file with the active table (od diff, the import guard) ----------------------
+
+#: Changed rows listed by name in a comparison (the counts are always complete).
+MAX_DIFF_EXAMPLES = 20
+
+Reason = Literal["manyRemoved", "regimeRemoved", "manyRerouted", "olderVersion"]
+
+
+class OdTableSummary(WireModel):
+    version: str = Field(examples=["3.70"])
+    row_count: int
+    regime_count: int
+    source: str = Field(description="'embedded', or the name of the imported file.")
+    sha256: str | None = None
+
+
+class OdRegimeDiff(WireModel):
+    regime: str = Field(examples=["02"])
+    regime_name: str | None = None
+    active_rows: int
+    file_rows: int
+    added: int
+    removed: int
+    rerouted: int
+
+
+class OdRowChange(WireModel):
+    change: Literal["added", "removed", "rerouted"]
+    regime: str
+    caisse: str
+    centre: str
+    libelle: str
+    od: str | None = Field(description="In the active table (null: the row is added).")
+    code_centre_informatique: str | None
+    new_od: str | None = Field(description="In the file (null: the row is removed).")
+    new_code_centre_informatique: str | None
+
+
+class OdSuspicion(WireModel):
+    reason: Reason
+    message: str
+
+
+class OdDiff(WireModel):
+    """Result of ``od diff``; ``data`` of ``OD_IMPORT_SUSPICIOUS``."""
+
+    active: OdTableSummary
+    file: OdTableSummary
+    added: int = Field(description="Keys in the file only.")
+    removed: int = Field(description="Keys in the active table only.")
+    rerouted: int = Field(description="Keys in both, with another OD or code centre informatique.")
+    unchanged_routing: int = Field(description="Keys in both with the same routing.")
+    regimes: list[OdRegimeDiff] = Field(description="Every régime of either table, by code.")
+    changes: list[OdRowChange] = Field(description=f"At most {MAX_DIFF_EXAMPLES}: removed, then re-routed, then added.")
+    more_changes: int = Field(description="Changes not listed in `changes`.")
+    suspicious: list[OdSuspicion] = Field(description="Why `od import` refuses this file without --force (empty: it imports).")
+
+
 class OdImportReport(WireModel):
     """What ``od import`` did (CLI ``--json`` output)."""
 
@@ -127,4 +204,6 @@ class OdImportReport(WireModel):
     previous_version: str | None
     sha256: str
     stored_as: str
+    forced: bool = Field(description="The guard found the file suspicious and --force imported it anyway.")
+    comparison: OdDiff = Field(description="What the import changed (as `od diff` shows it).")
     warnings: list[str] = Field(default_factory=list)

@@ -9,10 +9,8 @@ table would send claims to the wrong organisme without anyone noticing.
 
 Decisions (documented in docs/od-table.md):
 
-- Encoding: UTF-8 when the bytes are valid UTF-8 (a BOM is accepted), else Latin-1. Bytes
-  0x80-0x9F, control characters in Latin-1, are read as Windows-1252 (``€``, ``’``, ``–``):
-  that is what they are in the copies seen, and no text is lost either way.
-- A ZIP archive holding exactly one ``.csv`` (the form of the download) is read directly.
+- Bytes, encodings and ZIP archives: :mod:`bridge.od.files` (regular files only, size limit
+  enforced while reading, UTF-16 recognised and refused with how to convert it).
 - Blank lines are skipped and counted; every other line is a row or an error.
 - The ``Version de la table`` pseudo-row gives the version and is not a data row.
 - Two rows with one (régime, caisse, centre): same OD and code centre informatique -> the first
@@ -27,23 +25,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-import lzma
 import re
-import struct
-import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.errors import OdTableError
 from bridge.od.codes import WIDTHS, InvalidOdCodeError, normalize
+from bridge.od.files import MAX_FILE_BYTES, decode, read_bytes, unzip
+from bridge.od.files import error as _error
+
+__all__ = ["MAX_FILE_BYTES", "ParsedTable", "decode", "parse_official", "read_official"]
 from bridge.od.table import OdRow
 from bridge.od.text import fold
 
-#: Largest file accepted (the official file is about 100 kB; this leaves room for growth).
-MAX_FILE_BYTES = 16 * 1024 * 1024
 #: Most rows accepted (the official table has a few thousand).
 MAX_ROWS = 200_000
 #: Errors collected before giving up, so the user can fix several at once.
@@ -87,7 +81,6 @@ for _field, _names in {
         HEADER_NAMES[_name] = _field
 
 _LINE_END = re.compile(r"\r\n|\n|\r")
-_C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -108,96 +101,17 @@ class ParsedTable:
 
 
 def read_official(path: str | Path) -> ParsedTable:
-    """Read and check a TOD file (CSV, or a ZIP holding one CSV)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise OdTableError(
-                f"{path.name} is {size} bytes; a TOD file is expected to be under "
-                f"{MAX_FILE_BYTES} bytes. Check that this is the TOD CSV. The active table was not changed.",
-                file=path.name,
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OdTableError(
-            f"Cannot read {path}: {exc.strerror or exc}. The active table was not changed.",
-            file=path.name,
-        ) from None
-    return parse_official(data, path.name)
+    """Read and check a TOD file (CSV, or a ZIP holding one CSV); regular files only."""
+    return parse_official(read_bytes(path), Path(path).name)
 
 
 def parse_official(data: bytes, name: str = "<data>") -> ParsedTable:
     """Check and read the bytes of a TOD file. Raises OdTableError naming *name* and the line."""
     sha256 = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04":
-        data, name = _unzip(data, name)
-    if b"\x00" in data:
-        raise _error(name, None, "the file contains NUL bytes: it is not a CSV text file")
-    text, encoding = decode(data)
+        data, name = unzip(data, name)
+    text, encoding = decode(data, name)
     return _Parser(name, sha256, encoding).parse(text)
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name): UTF-8 when valid (BOM accepted), else Latin-1 / Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8"
-        except UnicodeDecodeError as exc:
-            raise _error("", None, f"the file starts with a UTF-8 mark but is not UTF-8 ({exc.reason})") from None
-    if data.isascii():
-        return data.decode("ascii"), "ascii"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _C1_BYTES.search(data):
-        try:
-            return data.decode("cp1252"), "windows-1252"
-        except UnicodeDecodeError:
-            pass
-    return data.decode("latin-1"), "latin-1"
-
-
-_ZIP_DAMAGE = (
-    zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
-    RuntimeError, NotImplementedError, ValueError, OverflowError, struct.error,
-)
-
-
-def _unzip(data: bytes, name: str) -> tuple[bytes, str]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            csvs = [m for m in members if m.filename.lower().endswith((".csv", ".txt"))]
-            if len(csvs) != 1:
-                raise _error(
-                    name, None,
-                    f"the ZIP archive holds {len(csvs)} CSV files; extract the TOD CSV and import it",
-                )
-            member = csvs[0]
-            if member.file_size > MAX_FILE_BYTES:
-                raise _error(name, None, f"{member.filename} in the archive is too large")
-            with archive.open(member) as f:
-                content = f.read(MAX_FILE_BYTES + 1)
-    except _ZIP_DAMAGE as exc:
-        # A damaged archive fails wherever the damage is: headers (BadZipFile), the compressed
-        # stream (zlib/lzma/bz2 errors, EOF), flags or methods zipfile cannot read (encrypted:
-        # RuntimeError; unknown method: NotImplementedError). All are the same user error.
-        raise _error(name, None, f"the ZIP archive is damaged or unreadable ({type(exc).__name__})") from None
-    if len(content) > MAX_FILE_BYTES:
-        raise _error(name, None, "the CSV in the archive is too large")
-    return content, f"{name}:{Path(member.filename).name}"
-
-
-def _error(name: str, line: int | None, problem: str, **details: object) -> OdTableError:
-    where = f"{name}, line {line}" if line is not None else name
-    return OdTableError(
-        f"{where}: {problem}. The active table was not changed.",
-        file=name,
-        line=line,
-        **details,
-    )
 
 
 class _Parser:

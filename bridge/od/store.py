@@ -1,11 +1,6 @@
 """The active TOD table of this user: embedded default, imports, rollback, live reload.
 
-Files under ``Paths.od_dir``::
-
-    state.json                      {"active": NAME, "previous": NAME|null}; NAME is a table
-                                    file below, or "embedded" for the default shipped table
-    table-<time>-<sha>.json         checked tables (snapshot format), at most two kept
-    .lock                           serialises writers (two ``od import`` at once)
+Files under ``Paths.od_dir``: see :mod:`bridge.od.folder`.
 
 Why this shape: an import writes the new table file, then replaces ``state.json`` — both with
 temp file + fsync + ``os.replace`` — so at every instant ``state.json`` names a complete file,
@@ -28,13 +23,13 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from bridge.errors import OdTableError
-from bridge.od import snapshot
+from bridge.errors import OdImportSuspiciousError, OdTableError
+from bridge.od import diff, folder, snapshot
+from bridge.od.diff import OdDiff
 from bridge.od.models import (
     OdImportReport,
     OdInfo,
@@ -44,7 +39,7 @@ from bridge.od.models import (
     OdTableChanged,
     OrganismeDestinataire,
 )
-from bridge.od.official import read_official
+from bridge.od.official import ParsedTable, read_official
 from bridge.od.search import DEFAULT_LIMIT
 from bridge.od.table import OdTable
 from bridge.settings import Paths
@@ -52,9 +47,10 @@ from bridge.settings import Paths
 log = logging.getLogger("vitale_bridge.od")
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "tod-default.json"
-EMBEDDED = "embedded"
-STATE_FILE = "state.json"
-LOCK_FILE = ".lock"
+EMBEDDED, STATE_FILE = folder.EMBEDDED, folder.STATE_FILE
+
+#: Seconds after the service starts before the search index is built in a worker thread.
+WARM_SEARCH_AFTER = 1.0
 
 IMPORT_HINT = (
     "Download the current TOD from sesam-vitale.fr (page 'TOD - Table des Organismes "
@@ -84,6 +80,7 @@ class OdStore:
         self._state_problem: str | None = None
         self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._warm_handle: asyncio.TimerHandle | None = None
         self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request
         #: The event loop of the service, once started (for listeners called from threads).
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -121,6 +118,9 @@ class OdStore:
                 f"The active table is the embedded TOD {table.version}, an old snapshot kept so "
                 "that the bridge works offline; caisses have merged since. " + IMPORT_HINT
             )
+        imported = table.source.imported_at
+        if imported is not None and imported.tzinfo is None:
+            imported = imported.replace(tzinfo=dt.UTC)
         return OdInfo(
             version=table.version,
             source=table.source,
@@ -129,6 +129,7 @@ class OdStore:
             regime_count=len({r.regime for r in table.rows}),
             has_addresses=table.has_addresses,
             loaded_at=table.loaded_at,
+            age_days=None if imported is None else max(0, (dt.datetime.now(dt.UTC) - imported).days),
             can_rollback=previous is not None,
             previous_version=self._version_of(previous) if previous else None,
             notice=notice,
@@ -157,18 +158,30 @@ class OdStore:
 
     # --- changing ------------------------------------------------------------------------------
 
-    def import_file(self, path: str | Path) -> OdImportReport:
+    def compare(self, parsed: ParsedTable) -> OdDiff:
+        """What making *parsed* active would change (the embedded default counts as active)."""
+        self.refresh()
+        return diff.compare(
+            self._table, parsed.rows, version=parsed.version or "unknown", source=parsed.file_name, sha256=parsed.sha256
+        )
+
+    def import_file(self, path: str | Path, *, force: bool = False) -> OdImportReport:
         """Check the whole official file, then make it the active table for every client.
 
-        Nothing on disk or in memory changes unless the file is entirely valid and stored.
+        Nothing on disk or in memory changes unless the file is entirely valid, passes the
+        guard of :mod:`bridge.od.diff` (or *force*), and is stored.
         """
-        parsed = read_official(path)
+        return self.import_parsed(read_official(path), origin=str(Path(path).absolute()), force=force)
+
+    def import_parsed(self, parsed: ParsedTable, *, origin: str | None = None, force: bool = False) -> OdImportReport:
+        """:meth:`import_file` for a file already read (``od update`` reads from a share or a URL)."""
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         version = parsed.version or "unknown"
         source = OdSource(
             kind="imported",
             file_name=parsed.file_name,
             sha256=parsed.sha256,
+            origin=origin,
             description=f"Imported official TOD file {parsed.file_name} ({parsed.layout}, {parsed.encoding}).",
             imported_at=now,
         )
@@ -181,19 +194,27 @@ class OdStore:
         )
         name = f"table-{now:%Y%m%dT%H%M%S}-{parsed.sha256[:12]}.json"
         with self._writing():
+            comparison = self.compare(parsed)  # under the lock: against what is active now
+            if comparison.suspicious and not force:
+                raise OdImportSuspiciousError(
+                    f"{parsed.file_name} was not imported: {diff.describe(comparison)}. The active table "
+                    f"(TOD {comparison.active.version}, {comparison.active.row_count} rows) is unchanged. "
+                    f"Compare with 'vitale-bridge od diff FILE'; if this is the right file, import it with --force.",
+                    **comparison.to_wire(),
+                )
             state = self._read_state()
             old_active = state.get("active") or EMBEDDED
             if old_active == name:  # the same file imported twice within one second
                 name = name.replace(".json", f"-{os.getpid()}.json")
             table_path = self.dir / name
-            self._write_atomic(table_path, data)
+            folder.write(table_path, data)
             try:
                 self._write_state({"active": name, "previous": old_active})
             except OdTableError:
                 with contextlib.suppress(OSError):
                     table_path.unlink()
                 raise
-            self._collect_garbage({name, old_active})
+            folder.collect_garbage(self.dir, {name, old_active})
             previous_version = self._version_of(old_active)
         self._install(table, "import")
         return OdImportReport(
@@ -207,8 +228,19 @@ class OdStore:
             previous_version=previous_version,
             sha256=parsed.sha256,
             stored_as=str(table_path),
+            forced=bool(comparison.suspicious),
+            comparison=comparison,
             warnings=list(parsed.warnings),
         )
+
+    def known_sha256(self) -> set[str]:
+        """SHA-256 of the active and previous tables' files: ``od update`` does not import them again."""
+        known = {self._table.source.sha256}
+        previous = self._read_state().get("previous")
+        if previous and previous != EMBEDDED:
+            with contextlib.suppress(OdTableError):
+                known.add(self._load_named(previous).source.sha256)
+        return {k for k in known if k}
 
     def rollback(self) -> OdInfo:
         """Make the previous table active again; the current one becomes the previous."""
@@ -232,8 +264,21 @@ class OdStore:
         self.refresh()
         if self._watcher is None and self.watch_interval > 0:
             self._watcher = asyncio.create_task(self._watch(), name="od-table-watcher")
+        # After start-up, not during it: the host answers its first requests first.
+        self._warm_handle = self.loop.call_later(WARM_SEARCH_AFTER, self._warm_search)
+
+    def _warm_search(self) -> None:
+        """Build the active table's search index in a worker thread, so that no ``od.search``
+        pays for it (tens of ms) on the event loop."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        table = self._table
+        loop.call_soon_threadsafe(lambda: loop.run_in_executor(None, table.search_index) and None)
 
     async def stop(self) -> None:
+        if self._warm_handle is not None:
+            self._warm_handle.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -259,6 +304,8 @@ class OdStore:
 
     def _swap(self, table: OdTable, reason: str, previous: OdTable) -> None:
         self._table = table  # the one assignment every reader depends on
+        if self._warm_handle is not None:  # a started service: index the new table off the loop
+            self._warm_search()
         log.info("OD table %s active (%s, %d rows, %s)", table.version, table.source.kind, len(table), reason)
         event = OdTableChanged(
             version=table.version,
@@ -296,7 +343,10 @@ class OdStore:
             )
             return {"active": EMBEDDED, "previous": None}
         self._state_problem = None
-        return {"active": _name(state.get("active")) or EMBEDDED, "previous": _name(state.get("previous"))}
+        return {
+            "active": folder.table_name(state.get("active")) or EMBEDDED,
+            "previous": folder.table_name(state.get("previous")),
+        }
 
     def _load_named(self, name: str) -> OdTable:
         if name == EMBEDDED:
@@ -325,119 +375,12 @@ class OdStore:
         return table
 
     def _version_of(self, name: str | None) -> str | None:
-        if not name:
-            return None
         if name == EMBEDDED:
             return load_embedded(self.default_file).version
-        try:
-            with open(self.dir / name, "rb") as f:
-                head = f.read(4096).decode("utf-8", errors="replace")
-            marker = '"version":"'
-            start = head.index(marker) + len(marker)
-            return head[start : head.index('"', start)]
-        except (OSError, ValueError):
-            return None
+        return folder.version_of(self.dir, name)
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Writers one at a time, across processes; OS errors become OdTableError."""
-        try:
-            self.paths.ensure()
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # User-only like every file of the data folder (open()'s default would be 0644).
-            lock = os.fdopen(os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")
-        except OSError as exc:
-            raise _storage_error(self.dir, exc) from None
-        try:
-            _lock_file(lock)
-            yield
-        finally:
-            _unlock_file(lock)
-            lock.close()
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        return folder.writing(self.paths, self.dir)
 
     def _write_state(self, state: dict[str, str]) -> None:
-        data = json.dumps(
-            {**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-            indent=2,
-        ).encode()
-        self._write_atomic(self.dir / STATE_FILE, data)
-
-    def _write_atomic(self, path: Path, data: bytes) -> None:
-        tmp: str | None = None
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-            tmp = None
-            _fsync_dir(path.parent)
-        except OSError as exc:
-            raise _storage_error(path.parent, exc) from None
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-
-    def _collect_garbage(self, keep: set[str]) -> None:
-        for path in self.dir.glob("table-*.json"):
-            if path.name not in keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        for path in self.dir.glob(".*.tmp"):  # left by a crash mid-write
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-
-def _name(value: object) -> str | None:
-    """A table name from state.json, refusing anything that is not a plain file name."""
-    if not isinstance(value, str) or not value:
-        return None
-    if value == EMBEDDED or (value.startswith("table-") and value.endswith(".json") and "/" not in value and "\\" not in value):
-        return value
-    return None
-
-
-def _storage_error(where: Path, exc: OSError) -> OdTableError:
-    return OdTableError(
-        f"Cannot store the OD table in {where}: {exc.strerror or exc}. The previous table is still "
-        "active. Free disk space or fix the folder's permissions, then import again.",
-        errno=exc.errno,
-        reason="STORAGE",
-    )
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _lock_file(f) -> None:  # type: ignore[no-untyped-def]
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        f.seek(0)
-        msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
-        return
-    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-
-
-def _unlock_file(f) -> None:  # type: ignore[no-untyped-def]
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        f.seek(0)
-        with contextlib.suppress(OSError):
-            msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        folder.write_state(self.dir, state)

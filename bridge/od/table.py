@@ -12,6 +12,7 @@ first call, resolving a known key costs one ``dict.get`` on a tuple.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
@@ -156,7 +157,7 @@ class OdTable:
             self._wildcard_cached += 1
         return model
 
-    def answer(self, row: OdRow, matched: str) -> OrganismeDestinataire:
+    def answer(self, row: OdRow, matched: str | None) -> OrganismeDestinataire:
         """The wire model for *row* (built once per row and rule).
 
         Every field of the row but ``line`` is a field of the answer under the same name, so
@@ -203,9 +204,17 @@ class OdTable:
         return next((r.regime_name for r in self.rows if r.regime == code and r.regime_name), None)
 
     def search_index(self):  # type: ignore[no-untyped-def]
-        """Built on first search only, so that loading stays fast."""
+        """Built on first use only, so that loading stays fast; once, even from two threads
+        (the store builds it in a worker thread while a search may arrive)."""
         if self._search_index is None:
-            from bridge.od.search import SearchIndex
+            with _INDEX_LOCK:
+                if self._search_index is None:
+                    from bridge.od.search import SearchIndex
 
-            self._search_index = SearchIndex(self)
+                    index = SearchIndex(self)
+                    index.search("0", 1)  # and the answer models' validators, built on first use
+                    self._search_index = index
         return self._search_index
+
+
+_INDEX_LOCK = threading.Lock()

@@ -149,7 +149,8 @@ export interface OrganismeDestinataire {
   telephone: string | null;
   fax: string | null;
   tableVersion: string;
-  matched: "exact" | "centre-wildcard";
+  /** The resolution rule; null in searchOd results (a search finds rows, see matchedOn). */
+  matched: "exact" | "centre-wildcard" | null;
 }
 export interface Availability {
   scope: "clear" | "full";
@@ -184,7 +185,13 @@ export interface OdSearchResult {
   query: string;
   tableVersion: string;
   total: number;
-  results: { organisme: OrganismeDestinataire; score: number; matchedOn: string }[];
+  results: {
+    organisme: OrganismeDestinataire;
+    score: number;
+    matchedOn: "code" | "od" | "libelle" | "commune" | "code_postal" | "regime_name" | "usualName";
+    /** With matchedOn "usualName": which one, e.g. "MSA". */
+    usualName: string | null;
+  }[];
 }
 export interface CardEvent {
   type: CardEventName;

@@ -77,6 +77,9 @@ async def test_search(bridge):
     result = (await call(bridge, "od.search", {"query": "mgen tarn", "limit": 2}))["result"]
     assert result["results"][0]["organisme"]["libelle"] == "MGEN TARN"
     assert result["results"][0]["matchedOn"] == "libelle" and result["total"] == 2
+    assert result["results"][0]["usualName"] is None and result["results"][0]["organisme"]["matched"] is None
+    msa = (await call(bridge, "od.search", {"query": "MSA", "limit": 1}))["result"]["results"][0]
+    assert (msa["matchedOn"], msa["usualName"], msa["organisme"]["regime"]) == ("usualName", "MSA", "02")
     for bad in ({"query": ""}, {"query": "x", "limit": 101}, {"query": "x", "limit": 0}, {"query": "x" * 101}):
         assert (await call(bridge, "od.search", bad))["error"]["code"] == -32602
 
@@ -85,6 +88,7 @@ async def test_info_and_regimes(bridge):
     info = (await call(bridge, "od.info"))["result"]
     assert (info["version"], info["rowCount"], info["source"]["kind"]) == ("3.37", 1680, "embedded")
     assert "sesam-vitale.fr" in info["notice"]
+    assert info["ageDays"] is None and info["source"].get("origin") is None  # embedded: no import date
     regimes = (await call(bridge, "od.regimes"))["result"]
     by_code = {r["code"]: r for r in regimes["regimes"]}
     assert by_code["01"]["name"] == "REGIME GENERAL" and by_code["01"]["rowCount"] == 136
@@ -92,7 +96,7 @@ async def test_info_and_regimes(bridge):
 
 
 async def test_rollback_needs_a_local_client(bridge, fixtures):
-    bridge.od.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    bridge.od.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     web = Peer(transport="websocket", origin="https://ehr.example.fr", authenticated_by="origin")
     assert (await call(bridge, "od.rollback", peer=web))["error"]["data"]["code"] == "FORBIDDEN"
     assert bridge.od.table.version == "3.70"
@@ -121,7 +125,7 @@ async def test_cli_import_in_another_process_reaches_a_running_server(server, ho
         assert (before["tableVersion"], before["matched"]) == ("3.37", "centre-wildcard")
         env = {**os.environ, "VITALE_BRIDGE_HOME": str(home)}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bridge", "od", "import", str(fixtures / "tod-6col-plain-latin1-crlf.csv"), "--json",
+            sys.executable, "-m", "bridge", "od", "import", str(fixtures / "tod-6col-plain-latin1-crlf.csv"), "--json", "--force",
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -153,7 +157,7 @@ async def test_watcher_notices_a_change_without_any_request(settings, fixtures):
     seen = []
     bridge.od.on_change(seen.append)
     async with bridge:
-        OdStore(settings.paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+        OdStore(settings.paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
         for _ in range(100):
             if seen:
                 break

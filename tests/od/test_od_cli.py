@@ -36,18 +36,20 @@ def test_search(home, capsys):
     code, out, _ = run(capsys, "search", "mutuelle", "--limit", "2", "--json")
     assert len(json.loads(out)["results"]) == 2
     assert run(capsys, "search", "x", "--limit", "500")[0] == EXIT_USAGE
+    code, out, _ = run(capsys, "search", "msa", "ajaccio")
+    assert code == 0 and out.splitlines()[0].endswith("[usualName: MSA]") and "3 matches" in out
 
 
 def test_import_info_rollback(home, capsys, fixtures):
-    code, out, _ = run(capsys, "import", str(fixtures / "tod-14col-plain-latin1-crlf.csv"))
+    code, out, _ = run(capsys, "import", str(fixtures / "tod-14col-plain-latin1-crlf.csv"), "--force")
     assert code == 0 and "imported TOD 3.37: 6 rows" in out and "14-column" in out and "previous table: 3.37" in out
     code, out, _ = run(capsys, "info", "--json")
     info = json.loads(out)
     assert (info["source"]["kind"], info["rowCount"], info["canRollback"]) == ("imported", 6, True)
-    code, out, _ = run(capsys, "import", str(fixtures / "tod-6col-quoted-latin1-crlf.csv"), "--json")
+    code, out, _ = run(capsys, "import", str(fixtures / "tod-6col-quoted-latin1-crlf.csv"), "--json", "--force")
     assert json.loads(out)["previousVersion"] == "3.37" and json.loads(out)["version"] == "3.12"
     code, out, _ = run(capsys, "rollback")
-    assert code == 0 and "rolled back" in out and "TOD version 3.37 (imported" in out
+    assert code == 0 and "rolled back: TOD 3.37 (imported) is now active" in out and "TOD version 3.37 (imported" in out
     code, out, _ = run(capsys, "regimes", "--json")
     assert {r["code"] for r in json.loads(out)["regimes"] if r["rowCount"]} == {"01", "02", "91", "94", "99"}
 

@@ -184,12 +184,12 @@ def test_several_errors_are_reported_together():
 
 
 def test_file_too_large(tmp_path, monkeypatch):
-    from bridge.od import official
+    from bridge.od import files
 
-    monkeypatch.setattr(official, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
     path = tmp_path / "big.csv"
     path.write_bytes(b"x" * 200)
-    with pytest.raises(OdTableError, match="200 bytes"):
+    with pytest.raises(OdTableError, match="larger than 100 bytes"):
         read_official(path)
 
 

@@ -37,9 +37,11 @@ def test_exact_name_ranks_first(index):
 
 
 def test_dotted_abbreviations(index):
-    result = index.search("sncf")
+    assert libelles(index.search("M.G.E.N. tarn")) == libelles(index.search("mgen tarn"))[:1] + libelles(index.search("mgen tarn"))[1:]
+    assert libelles(index.search("M.G.E.N. tarn"))[0] == "MGEN TARN"
+    result = index.search("S.N.C.F")
     assert result.total >= 4 and all(h.organisme.regime == "04" for h in result.results)
-    assert all(h.matched_on == "regime_name" for h in result.results)
+    assert {(h.matched_on, h.usual_name) for h in result.results} == {("usualName", "SNCF")}
 
 
 def test_commune(index):

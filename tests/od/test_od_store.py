@@ -11,6 +11,7 @@ import time
 import pytest
 
 from bridge.errors import OdTableError
+from bridge import fileio
 from bridge.od import store as store_module
 from bridge.od.store import STATE_FILE, OdStore
 from od_testdata import HEADER_6, marked_table
@@ -34,7 +35,7 @@ def test_fresh_home_uses_the_embedded_table(store):
 
 
 def test_import_makes_the_file_active_and_keeps_the_previous(store, fixtures):
-    report = store.import_file(fixtures / "tod-6col-quoted-latin1-crlf.csv")
+    report = store.import_file(fixtures / "tod-6col-quoted-latin1-crlf.csv", force=True)
     assert (report.version, report.row_count, report.previous_version) == ("3.12", 8, "3.37")
     assert (report.layout, report.encoding, report.quoted) == ("6-column", "latin-1", True)
     assert store.resolve("99", "751", "0617").libelle == "SMEREP; section locale"
@@ -52,7 +53,7 @@ def test_another_process_sees_the_import(paths, store, fixtures):
     other = OdStore(paths, watch_interval=0)  # e.g. the running server
     seen = []
     other.on_change(seen.append)
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     assert other.table.version == "3.37"  # resolve never touches the disk...
     assert other.refresh() is True  # ...refresh does, with one stat
     assert other.table.version == "3.70"
@@ -62,8 +63,8 @@ def test_another_process_sees_the_import(paths, store, fixtures):
 
 
 def test_rollback_and_roll_forward(store, fixtures):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
-    store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
+    store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)
     assert store.table.version == "3.37" and store.table.source.kind == "imported"
     assert store.rollback().version == "3.70"
     assert store.info().previous_version == "3.37"
@@ -72,7 +73,7 @@ def test_rollback_and_roll_forward(store, fixtures):
 
 
 def test_rollback_to_the_embedded_table(store, fixtures):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     info = store.rollback()
     assert (info.version, info.source.kind) == ("3.37", "embedded")
 
@@ -84,17 +85,17 @@ def test_nothing_to_roll_back(store):
 
 def test_at_most_two_tables_are_kept(store, fixtures):
     for name in ["tod-6col-plain-latin1-crlf.csv", "tod-14col-plain-latin1-crlf.csv", "tod-6col-quoted-latin1-crlf.csv"]:
-        store.import_file(fixtures / name)
+        store.import_file(fixtures / name, force=True)
     assert len(list(store.dir.glob("table-*.json"))) == 2
     assert not list(store.dir.glob(".*.tmp"))
 
 
 def test_invalid_file_changes_nothing(store, fixtures, tod_file):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     before_files, before_table = _snapshot_dir(store), store.table
     bad = tod_file([HEADER_6, "01;751;0000;PARIS;751;036", "01;751;0601;PARIS;7510;036"])
     with pytest.raises(OdTableError, match="line 3"):
-        store.import_file(bad)
+        store.import_file(bad, force=True)
     assert store.table is before_table
     assert _snapshot_dir(store) == before_files
 
@@ -108,7 +109,7 @@ def test_invalid_file_changes_nothing(store, fixtures, tod_file):
     ],
 )
 def test_storage_failure_keeps_the_previous_table(store, fixtures, monkeypatch, target, error):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     before_files, before_table = _snapshot_dir(store), store.table
 
     def fail(*args, **kwargs):
@@ -117,9 +118,9 @@ def test_storage_failure_keeps_the_previous_table(store, fixtures, monkeypatch, 
     if target == "fsync":
         monkeypatch.setattr(store_module.os, "fsync", fail)
     else:
-        monkeypatch.setattr(store_module.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(fileio.tempfile, "mkstemp", fail)
     with pytest.raises(OdTableError) as info:
-        store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv")
+        store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)
     assert "previous table is still active" in info.value.message
     assert info.value.details["errno"] == error.errno
     monkeypatch.undo()
@@ -136,7 +137,7 @@ def test_state_write_failure_after_the_table_file_leaves_no_orphan(store, fixtur
 
     monkeypatch.setattr(store, "_write_state", fail)
     with pytest.raises(OdTableError):
-        store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+        store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     assert {k: v for k, v in _snapshot_dir(store).items() if k.startswith("table-")} == {
         k: v for k, v in before_files.items() if k.startswith("table-")
     }
@@ -144,7 +145,7 @@ def test_state_write_failure_after_the_table_file_leaves_no_orphan(store, fixtur
 
 
 def test_damaged_stored_table_falls_back_and_says_so(paths, store, fixtures):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     active = json.loads((store.dir / STATE_FILE).read_text())["active"]
     (store.dir / active).write_text("{not json")
     fresh = OdStore(paths, watch_interval=0)
@@ -177,7 +178,7 @@ def test_concurrent_resolves_never_see_a_half_table(store, tmp_path):
     whole table (its OD and its version agree), and no key is ever missing."""
     a = marked_table(tmp_path / "a.csv", "111", (1, 1), keys=200)
     b = marked_table(tmp_path / "b.csv", "222", (2, 2), keys=200)
-    store.import_file(a)
+    store.import_file(a, force=True)
     stop = threading.Event()
     problems: list[str] = []
     counts = [0]
@@ -202,7 +203,7 @@ def test_concurrent_resolves_never_see_a_half_table(store, tmp_path):
         t.start()
     try:
         for i in range(24):
-            store.import_file(b if i % 2 == 0 else a) if i < 4 else store.rollback()
+            store.import_file(b if i % 2 == 0 else a, force=True) if i < 4 else store.rollback()
     finally:
         stop.set()
         for t in threads:
@@ -219,7 +220,7 @@ def test_two_imports_at_once_leave_a_consistent_state(paths, fixtures):
 
     def run(s, f):
         try:
-            s.import_file(f)
+            s.import_file(f, force=True)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -236,12 +237,42 @@ def test_two_imports_at_once_leave_a_consistent_state(paths, fixtures):
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes through read-only modes")
 def test_read_only_folder(store, fixtures):
-    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv")
+    store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     before = _snapshot_dir(store)
     os.chmod(store.dir, 0o500)
     try:
         with pytest.raises(OdTableError, match="previous table is still active"):
-            store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv")
+            store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)
     finally:
         os.chmod(store.dir, 0o700)
     assert store.table.version == "3.70" and _snapshot_dir(store) == before
+
+
+async def test_the_search_index_is_built_in_a_worker_thread(paths, fixtures, monkeypatch):
+    """A started store indexes its table off the event loop: no od.search pays tens of ms inline."""
+    import asyncio
+
+    from bridge.od import search
+
+    OdStore(paths, watch_interval=0).import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
+    monkeypatch.setattr(store_module, "WARM_SEARCH_AFTER", 0)
+    built_in: list[str] = []
+    real_init = search.SearchIndex.__init__
+
+    def init(self, table):
+        built_in.append(threading.current_thread().name)
+        real_init(self, table)
+
+    monkeypatch.setattr(search.SearchIndex, "__init__", init)
+    store = OdStore(paths, watch_interval=0)
+    await store.start()
+    try:
+        for _ in range(100):
+            if built_in and store.table._search_index is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert built_in and built_in[0] != threading.main_thread().name
+        store.search("paris")
+        assert len(built_in) == 1  # the search used that index
+    finally:
+        await store.stop()

@@ -157,7 +157,7 @@ async def test_files_are_user_only(vitale_readers, served):
 
     fixture = Path(__file__).resolve().parents[1] / "od" / "fixtures" / "tod-6col-plain-latin1-crlf.csv"
     env = {**os.environ, "VITALE_BRIDGE_HOME": str(served.home)}
-    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bridge", "od", "import", str(fixture)],
+    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "bridge", "od", "import", str(fixture), "--force"],
                                   capture_output=True, env=env, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     for f in paths.od_dir.iterdir():

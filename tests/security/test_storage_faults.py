@@ -66,7 +66,7 @@ def fill(folder: Path) -> None:
 
 @pytest.mark.parametrize("fault", ["disk-full", "read-only"])
 def test_import_on_a_broken_data_folder_keeps_the_previous_table(small_home, fault):
-    assert cli(small_home, "import", str(FIRST)).returncode == 0
+    assert cli(small_home, "import", "--force", str(FIRST)).returncode == 0
     running = OdStore(Paths.resolve(small_home))  # a bridge already running
     assert running.table.version == "3.70"
     od_dir = small_home / "data" / "od"
@@ -76,7 +76,7 @@ def test_import_on_a_broken_data_folder_keeps_the_previous_table(small_home, fau
     else:
         subprocess.run(["mount", "-o", "remount,ro", str(small_home / "data")], check=True)
 
-    out = cli(small_home, "import", "--json", str(SECOND))
+    out = cli(small_home, "import", "--json", "--force", str(SECOND))
     assert out.returncode != 0
     error = json.loads(out.stdout or out.stderr)["error"]
     assert error["data"]["code"] == "OD_TABLE_INVALID", error
