@@ -27,8 +27,11 @@ COMMANDS = [
     "bridge.cli.doctor",
 ]
 
-#: Exit codes: 0 ok, 1 the bridge answered with an error, 2 usage, 3 cannot reach the bridge.
-EXIT_ERROR, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+#: Exit codes, one table in docs/cli.md: 0 ok, 1 an error (the bridge's, the card's, a failed
+#: doctor check), 2 usage, 3 cannot reach the bridge (or the bench), 130 interrupted (Ctrl-C),
+#: 141 the reader of stdout went away (``| head``): 128 + SIGPIPE, what a shell reports for a
+#: program killed by SIGPIPE, so ``set -o pipefail`` scripts see the usual status.
+EXIT_ERROR, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 3, 130, 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,17 +58,53 @@ def main(argv: list[str] | None = None) -> int:
     launched = browser_launch(argv)
     if launched is not None:
         return launched
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_USAGE
+    args = None
     try:
-        return int(args.func(args) or 0)
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help and --version write (and may meet a closed pipe)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at interpreter exit, where a broken pipe would be noise
+        return code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place errors become messages
-        return report(exc, as_json=getattr(args, "json", False))
+        if broken_pipe(exc):
+            return quiet_exit_on_broken_pipe()
+        try:
+            return report(exc, as_json=getattr(args, "json", False))
+        except OSError as again:  # stderr itself is a closed pipe (``2>&1 | head``)
+            if broken_pipe(again):
+                return quiet_exit_on_broken_pipe()
+            raise
+
+
+def broken_pipe(exc: BaseException) -> bool:
+    """EPIPE on stdout/stderr: whoever read our output stopped reading (``| head -1``).
+    Not a failure to reach the bridge: the command did its work until nobody wanted more."""
+    import errno
+
+    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE)
+
+
+def quiet_exit_on_broken_pipe() -> int:
+    """Follow the Unix convention (``yes | head``): say nothing, exit 128 + SIGPIPE.
+
+    Python ignores SIGPIPE, so the write raised instead of killing us; the ``finally`` blocks
+    of the command (a bench to stop, a session to close) have run on the way here. stdout and
+    stderr then point at /dev/null so the interpreter's last flush cannot complain either.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    return EXIT_BROKEN_PIPE
 
 
 def report(exc: BaseException, *, as_json: bool = False) -> int:
