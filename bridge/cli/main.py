@@ -116,10 +116,10 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
         code, text = EXIT_ERROR, f"error: {exc}"
     elif isinstance(exc, RpcError):
         payload = {"code": exc.rpc_code, "message": exc.message, "data": exc.data}
-        code, text = EXIT_ERROR, f"error {exc.code_name or exc.rpc_code}: {exc.message}"
+        code, text = EXIT_ERROR, f"error {exc.code_name or exc.rpc_code}: {exc.message}" + findings(exc.data)
     elif isinstance(exc, BridgeError):
         payload = {"code": exc.rpc_code, "message": exc.message, "data": exc.to_data()}
-        code, text = EXIT_ERROR, f"error {exc.code}: {exc.message}"
+        code, text = EXIT_ERROR, f"error {exc.code}: {exc.message}" + findings(payload["data"])
     elif isinstance(exc, (ConnectionRefusedError, ConnectionError, OSError)) and not isinstance(
         exc, (FileNotFoundError, PermissionError)
     ):
@@ -138,6 +138,27 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
     else:
         print(text, file=sys.stderr)
     return code
+
+
+def findings(data: object) -> str:
+    """The field-level findings of an error (``data.errors``: pydantic's ``loc``, ``msg``,
+    ``type``, as ``-32602 Invalid params`` carries them), one line each, for the human output.
+
+    Only those three keys are shown: an ``input`` or ``ctx`` that a peer might send could hold
+    the caller's own values (personal data), and errors never echo input values.
+    """
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    lines = []
+    for e in errors:
+        if not isinstance(e, dict):
+            continue
+        loc = e.get("loc")
+        where = ".".join(str(p) for p in loc) if isinstance(loc, list) and loc else "(params)"
+        kind = f" ({e['type']})" if isinstance(e.get("type"), str) else ""
+        lines.append(f"\n  {where}: {e.get('msg', '')}{kind}")
+    return "".join(lines)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,20 @@ def test_rpc_error_goes_to_stderr_with_a_nonzero_exit(running):
     assert json.loads(j.stderr)["error"]["data"]["code"] == "OD_NOT_FOUND"
 
 
+def test_rpc_shows_the_field_level_findings_without_input_values(running):
+    r = cli(running.home, "rpc", "bridge.hello", '{"clientName": "Jeanne-Dupont-1985", "clientVersion": 7}',
+            "--port", str(running.port))
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == "error INVALID_PARAMS: Invalid params"
+    assert lines[1].startswith("  clientVersion: ") and lines[1].endswith("(string_type)")
+    assert len(lines) == 2  # clientName was valid
+    assert "Jeanne" not in r.stderr and "7" not in r.stderr
+    missing = cli(running.home, "rpc", "bridge.hello", "--port", str(running.port))
+    assert missing.stderr.splitlines()[1:] == ["  clientName: Field required (missing)",
+                                               "  clientVersion: Field required (missing)"]
+
+
 def test_rpc_params_must_be_json(running):
     r = cli(running.home, "rpc", "bridge.hello", "{not json", "--port", str(running.port))
     assert r.returncode == 2 and "not valid JSON" in r.stderr
