@@ -25,6 +25,7 @@ COMMANDS = [
     "bridge.cli.native",
     "bridge.cli.install",
     "bridge.cli.doctor",
+    "bridge.cli.completion",
 ]
 
 #: Exit codes, one table in docs/cli.md: 0 ok, 1 an error (the bridge's, the card's, a failed
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"vitale-bridge {__version__} (protocol {PROTOCOL_VERSION})"
     )
     parser.add_argument("--home", help="keep all config and data under this folder (env VITALE_BRIDGE_HOME)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="stderr and log file verbosity (default INFO; DEBUG never logs card data either)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).add_parser(sub)

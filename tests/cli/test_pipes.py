@@ -44,6 +44,7 @@ def running(tmp_path_factory):
     ["readers", "--driver", "simulator", "--profile", "famille"],
     ["watch", "--driver", "simulator", "--profile", "famille"],
     ["watch", "--driver", "simulator", "--profile", "famille", "--json"],  # would run forever if unnoticed
+    ["completion", "bash"],
 ])
 def test_local_commands_exit_quietly_into_a_closed_pipe(tmp_path, args):
     r = into_closed_pipe(tmp_path, *args)
