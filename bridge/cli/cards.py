@@ -13,12 +13,12 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from bridge.cli.common import add_driver, paths_from, print_json, until_stopped
+from bridge.cli.common import add_driver, add_json, paths_from, print_json, until_stopped
 
 
 def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
     add_driver(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_json(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)  # --help and --version write (and may meet a closed pipe)
         if not getattr(args, "func", None):
-            parser.print_help()
+            parser.print_help(sys.stderr)  # a usage error: stdout stays for results
             return EXIT_USAGE
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # here, not at interpreter exit, where a broken pipe would be noise

@@ -42,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, helptext in (("insert", "insert a card (replacing the one in the reader)"),
                            ("swap", "remove the card, wait until PC/SC sees it gone, insert another")):
         a = actions.add_parser(name, help=helptext)
-        a.add_argument("profile", metavar="NAME_OR_FILE")
+        a.add_argument("profile", metavar="NAME_OR_FILE",
+                       help="a shipped profile (see 'simulate --list') or a profile JSON file")
         a.add_argument("--reader", help="bench reader (default: Vitale, or CPS for a CPS profile)")
         a.set_defaults(func=control)
     a = actions.add_parser("remove", help="pull the card out of a reader")
