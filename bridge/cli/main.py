@@ -122,6 +122,9 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
     elif isinstance(exc, BridgeError):
         payload = {"code": exc.rpc_code, "message": exc.message, "data": exc.to_data()}
         code, text = EXIT_ERROR, f"error {exc.code}: {exc.message}" + findings(payload["data"])
+    elif (refused := handshake_problem(exc)) is not None:
+        payload = {"code": "UNREACHABLE", "message": refused}
+        code, text = EXIT_UNREACHABLE, f"cannot use the bridge: {refused}"
     elif isinstance(exc, (ConnectionRefusedError, ConnectionError, OSError)) and not isinstance(
         exc, (FileNotFoundError, PermissionError)
     ):
@@ -140,6 +143,24 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
     else:
         print(text, file=sys.stderr)
     return code
+
+
+def handshake_problem(exc: BaseException) -> str | None:
+    """What a refused WebSocket opening means for the user (None: *exc* is something else).
+
+    The usual cause of a 401 is a token read from another home than the running bridge's
+    (``--home``/``VITALE_BRIDGE_HOME`` differ between ``serve`` and the client).
+    """
+    ws = sys.modules.get("websockets.exceptions")  # loaded only if a connection was tried
+    if ws is None or not isinstance(exc, ws.InvalidHandshake):
+        return None
+    if isinstance(exc, ws.InvalidStatus):
+        status = exc.response.status_code
+        if status == 401:
+            return ("the bridge refused the token (HTTP 401). Use the same --home (or VITALE_BRIDGE_HOME) "
+                    "as the running 'vitale-bridge serve'.")
+        return f"the server on this port refused the WebSocket connection (HTTP {status})."
+    return "what answers on this port is not a vitale-bridge (no WebSocket handshake). Check --port."
 
 
 def findings(data: object) -> str:

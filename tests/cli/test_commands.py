@@ -65,6 +65,34 @@ def test_rpc_without_a_bridge_says_how_to_start_one(tmp_path):
     assert r.returncode == 3 and "vitale-bridge serve" in r.stderr
 
 
+def test_rpc_with_the_token_of_another_home_says_so(running, tmp_path):
+    r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(running.port))
+    assert r.returncode == 3
+    assert "refused the token (HTTP 401)" in r.stderr and "--home" in r.stderr
+    assert "internal error" not in r.stderr
+
+
+def test_rpc_to_a_port_where_something_else_answers(tmp_path):
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(server.getsockname()[1]), "--json")
+    assert r.returncode == 3
+    assert json.loads(r.stderr)["error"]["code"] == "UNREACHABLE"
+    assert "not a vitale-bridge" in r.stderr
+
+
 def test_origins_allow_list_revoke(tmp_path):
     assert cli(tmp_path, "origins", "allow", "https://ehr.example.fr").returncode == 0
     listed = json.loads(cli(tmp_path, "origins", "list", "--json").stdout)
