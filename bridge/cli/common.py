@@ -68,7 +68,18 @@ def _camel(key: str) -> str:
 def add_port(parser: argparse.ArgumentParser) -> None:
     from bridge.identity import DEFAULT_PORT
 
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=tcp_port, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+
+
+def tcp_port(text: str) -> int:
+    """argparse type: a TCP port number, so a typo is a usage error (exit 2), not a failed bind."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
+    return port
 
 
 def add_driver(parser: argparse.ArgumentParser) -> None:

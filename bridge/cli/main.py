@@ -132,6 +132,9 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
         code, text = EXIT_UNREACHABLE, (
             f"cannot reach the bridge ({exc}). Is it running? Start it with 'vitale-bridge serve'."
         )
+    elif (invalid := validation_findings(exc)) is not None:
+        payload = {"code": "USAGE", "message": f"invalid {exc.title}", "data": {"errors": invalid}}  # type: ignore[attr-defined]
+        code, text = EXIT_USAGE, f"error: invalid {exc.title}" + findings(payload["data"])  # type: ignore[attr-defined]
     elif isinstance(exc, (FileNotFoundError, PermissionError, ValueError)):
         payload = {"code": "USAGE", "message": str(exc)}
         code, text = EXIT_USAGE, f"error: {exc}"
@@ -161,6 +164,18 @@ def handshake_problem(exc: BaseException) -> str | None:
                     "as the running 'vitale-bridge serve'.")
         return f"the server on this port refused the WebSocket connection (HTTP {status})."
     return "what answers on this port is not a vitale-bridge (no WebSocket handshake). Check --port."
+
+
+def validation_findings(exc: BaseException) -> list[dict] | None:
+    """A pydantic ValidationError raised in this process (a profile file, a setting) as the
+    same ``loc``/``msg``/``type`` findings the bridge sends: pydantic's own text quotes the
+    input values, which may be personal data (a NIR, a name)."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+        return None
+    from bridge.rpc.dispatcher import _validation_details  # the one rule for the wire and here
+
+    return _validation_details(exc)
 
 
 def findings(data: object) -> str:

@@ -55,6 +55,18 @@ def test_rpc_shows_the_field_level_findings_without_input_values(running):
                                                "  clientVersion: Field required (missing)"]
 
 
+def test_an_invalid_profile_file_is_described_without_its_values(tmp_path):
+    profile = tmp_path / "mine.json"
+    profile.write_text(json.dumps({"kind": "vitale", "cardType": "vitale2", "nom": "DUPONT",
+                                   "beneficiaries": [{"nir": "1850775123456"}]}))
+    for extra in ([], ["--json"]):
+        r = cli(tmp_path / "home", "readers", "--driver", "simulator", "--profile", str(profile), *extra)
+        assert r.returncode == 2
+        assert "DUPONT" not in r.stderr and "1850775123456" not in r.stderr
+    assert "  beneficiaries.0.nom: Field required (missing)" in cli(
+        tmp_path / "home", "readers", "--driver", "simulator", "--profile", str(profile)).stderr.splitlines()
+
+
 def test_rpc_params_must_be_json(running):
     r = cli(running.home, "rpc", "bridge.hello", "{not json", "--port", str(running.port))
     assert r.returncode == 2 and "not valid JSON" in r.stderr

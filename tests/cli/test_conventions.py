@@ -167,6 +167,7 @@ EXIT_CASES = {
     2: [lambda h: cli(h, "--no-such-option"), lambda h: cli(h),
         lambda h: cli(h, "rpc", "bridge.hello", "{not json"),
         lambda h: cli(h, "od", "search", "lyon", "--limit", "0"),
+        lambda h: cli(h, "serve", "--port", "99999", "--driver", "simulator"),  # not a failed bind
         lambda h: cli(h, "install", "--dry-run", "--host-path", str(h / "missing-binary")),
         lambda h: cli(h, "origins", "allow", "https://ehr.example.fr/path")],
     3: [lambda h: cli(h, "rpc", "bridge.hello", "--port", str(free_port())),
