@@ -122,6 +122,10 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
     elif isinstance(exc, BridgeError):
         payload = {"code": exc.rpc_code, "message": exc.message, "data": exc.to_data()}
         code, text = EXIT_ERROR, f"error {exc.code}: {exc.message}" + findings(payload["data"])
+    elif (bench := sys.modules.get("bridge.bench.control")) and isinstance(exc, bench.BenchControlError):
+        payload = {"code": "UNREACHABLE" if exc.code == "NOT_RUNNING" else "ERROR", "message": exc.message,
+                   "data": {"code": exc.code}}
+        code, text = (EXIT_UNREACHABLE if exc.code == "NOT_RUNNING" else EXIT_ERROR), f"error {exc.code}: {exc.message}"
     elif (refused := handshake_problem(exc)) is not None:
         payload = {"code": "UNREACHABLE", "message": refused}
         code, text = EXIT_UNREACHABLE, f"cannot use the bridge: {refused}"

@@ -86,25 +86,21 @@ def _print_status(status: list[dict], env: dict[str, str]) -> None:
 
 
 def control(args: argparse.Namespace) -> int:
-    from bridge.bench.control import BenchControlError, RemoteBench
+    from bridge.bench.control import RemoteBench
     from bridge.cli.common import print_json
 
-    try:
-        bench = RemoteBench.for_home(getattr(args, "home", None))
-        if args.action == "stop":
-            bench.stop()
-            status = []
-        elif args.action == "status":
-            status = bench.status()
-        elif args.action == "clear":
-            status = bench.clear()
-        elif args.action == "remove":
-            status = bench.remove(args.reader)
-        else:
-            status = getattr(bench, args.action)(args.profile, args.reader)
-    except BenchControlError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1 if exc.code != "NOT_RUNNING" else 3
+    bench = RemoteBench.for_home(getattr(args, "home", None))  # BenchControlError: main.report
+    if args.action == "stop":
+        bench.stop()
+        status = []
+    elif args.action == "status":
+        status = bench.status()
+    elif args.action == "clear":
+        status = bench.clear()
+    elif args.action == "remove":
+        status = bench.remove(args.reader)
+    else:
+        status = getattr(bench, args.action)(args.profile, args.reader)
     if args.json:
         print_json({"status": status, "env": bench.env})
     elif args.action == "stop":

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli.main import build_parser
+from bridge.errors import OdNotFoundError
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +120,18 @@ def test_origins_allow_and_revoke_print_json(tmp_path):
     assert revoked == {"origin": "https://ehr.example.fr", "action": "revoked", "user": []}
     again = cli(tmp_path, "origins", "revoke", "https://ehr.example.fr", "--json")
     assert again.returncode == 2 and json.loads(again.stderr)["error"]["code"] == "USAGE"
+
+
+@pytest.mark.parametrize("args,exit_code,code", [
+    (["od", "resolve", "01", "000", "0000", "--json"], 1, OdNotFoundError.rpc_code),
+    (["origins", "revoke", "https://nowhere.example", "--json"], 2, "USAGE"),
+    (["simulate", "status", "--json"], 3, "UNREACHABLE"),
+    (["rpc", "bridge.hello", "--port", "FREE", "--json"], 3, "UNREACHABLE"),
+])
+def test_with_json_errors_are_json_on_stderr(tmp_path, args, exit_code, code):
+    r = cli(tmp_path, *[str(free_port()) if a == "FREE" else a for a in args])
+    assert (r.returncode, r.stdout) == (exit_code, "")
+    assert json.loads(r.stderr)["error"]["code"] == code
 
 
 def test_watch_json_prints_the_initial_state_first(tmp_path):
