@@ -76,3 +76,21 @@ def test_a_shell_pipeline_into_head(tmp_path):
     assert len(r.stdout.splitlines()) == 1
     assert r.stderr == ""
     assert r.returncode in (0, BROKEN_PIPE)  # 0 when all the output fitted in the pipe before head left
+
+
+def test_watch_ends_when_its_reader_goes_away_between_events(vitale_readers):
+    """The initial state is read, then the reader leaves: the next card event meets the closed
+    pipe inside the event fan-out (which would swallow the error) and must still end the watch."""
+    vitale_readers.insert("famille", "Vitale")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "watch", "--json"], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **vitale_readers.env})
+    os.close(write_end)
+    with os.fdopen(read_end) as out:
+        assert "readers" in out.readline()  # the initial state: the watch is running
+    vitale_readers.remove("Vitale")
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert (proc.returncode, err) == (BROKEN_PIPE, "")
