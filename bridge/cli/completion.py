@@ -134,7 +134,7 @@ def rpc_methods() -> list[str]:
         return sorted(Bridge(Settings(paths=Paths.resolve(home), driver="simulator")).dispatcher.methods)
 
 
-# --- bash -------------------------------------------------------------------------------------
+# --- the scripts: shared tables, then bash, then zsh -----------------------------------------
 
 
 def _sh(text: str) -> str:
@@ -184,6 +184,9 @@ def _value_cases(commands: list[Command]) -> list[str]:
             last = c.repeat_last and i == len(c.positionals) - 1
             case(_sh(f"{c.path}|#") + "*" if last else _sh(f"{c.path}|#{i}"), v)
     return lines
+
+
+# --- bash -------------------------------------------------------------------------------------
 
 
 def bash_script(commands: list[Command]) -> str:
