@@ -13,12 +13,12 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from bridge.cli.common import add_driver, paths_from, print_json, until_stopped
+from bridge.cli.common import add_driver, add_json, paths_from, print_json, until_stopped
 
 
 def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
     add_driver(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_json(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -135,37 +135,60 @@ def run_read(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    """The readers' state first (plain: one line each; ``--json``: one line shaped like the
+    ``readers.list`` result), then one line per event (``--json``: the JSON-RPC notification).
+    When stdout's reader goes away (``| head``), the watch ends: the broken pipe surfaces in
+    ``main``, which exits quietly."""
     import json
     import sys
     import time
 
     from bridge.rpc import Peer
 
+    gone: list[BaseException] = []
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+
     async def printer(message: dict[str, Any]) -> None:
         params = message.get("params") or {}
-        if args.json:
-            print(json.dumps(message, ensure_ascii=False), flush=True)
-        else:
-            card = f" {params.get('cardType')}" if params.get("cardType") else ""
-            atr = f" ATR {params['atr']}" if params.get("atr") else ""
-            print(f"{time.strftime('%H:%M:%S')} {message['method']:<15} {params.get('reader')}{card}{atr}", flush=True)
+        try:
+            if args.json:
+                emit(json.dumps(message, ensure_ascii=False))
+            else:
+                card = f" {params.get('cardType')}" if params.get("cardType") else ""
+                atr = f" ATR {params['atr']}" if params.get("atr") else ""
+                emit(f"{time.strftime('%H:%M:%S')} {message['method']:<15} {params.get('reader')}{card}{atr}")
+        except OSError as exc:  # the event hub would swallow it: stop watching instead
+            gone.append(exc)
+            stopped.set()
+
+    stopped = asyncio.Event()
 
     async def main() -> None:
         async with _bridge(args) as bridge:
-            for r in await bridge.cards.readers():
-                state = f"{r.card_type} ATR {r.atr}" if r.card_present else "empty"
-                if not args.json:
-                    print(f"{r.name}: {state}", flush=True)
+            readers = await bridge.cards.readers()
+            if args.json:
+                emit(json.dumps({"readers": [r.to_wire() for r in readers], "driver": bridge.cards.driver.name},
+                                ensure_ascii=False))
+            else:
+                for r in readers:
+                    state = f"{r.card_type} ATR {r.atr}" if r.card_present else "empty"
+                    emit(f"{r.name}: {state}")
             session = bridge.open_session(Peer(transport="inproc", authenticated_by="local"), send=printer)
             session.subscriptions.add("*")
             if not args.json:
                 print("Watching (Ctrl-C to stop)...", file=sys.stderr, flush=True)
-            try:  # until Ctrl-C / SIGTERM, or --duration seconds
-                await asyncio.wait_for(until_stopped(), args.duration if args.duration > 0 else None)
-            except TimeoutError:
-                pass
+            waits = [asyncio.ensure_future(until_stopped()), asyncio.ensure_future(stopped.wait())]
+            try:  # until Ctrl-C / SIGTERM, stdout closed, or --for seconds
+                await asyncio.wait(waits, timeout=args.duration if args.duration > 0 else None,
+                                   return_when=asyncio.FIRST_COMPLETED)
             finally:
+                for w in waits:
+                    w.cancel()
                 await bridge.close_session(session)
 
     asyncio.run(main())
+    if gone:
+        raise gone[0]
     return 0

@@ -45,10 +45,41 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+def add_json(parser: argparse.ArgumentParser, help: str = "print JSON on stdout (errors as JSON on stderr)") -> None:
+    """The one ``--json`` flag of every data command (docs/cli.md: the JSON output)."""
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def camel_keys(value: Any) -> Any:
+    """*value* with every dict key in lowerCamelCase (``host_path`` -> ``hostPath``), for JSON
+    output built from plain dataclasses rather than a WireModel."""
+    if isinstance(value, dict):
+        return {_camel(str(k)): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def add_port(parser: argparse.ArgumentParser) -> None:
     from bridge.identity import DEFAULT_PORT
 
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=tcp_port, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+
+
+def tcp_port(text: str) -> int:
+    """argparse type: a TCP port number, so a typo is a usage error (exit 2), not a failed bind."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
+    return port
 
 
 def add_driver(parser: argparse.ArgumentParser) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bridge.cli.common import add_port, paths_from, print_json
+from bridge.cli.common import add_json, add_port, paths_from, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("doctor", help="check the installation (manifests, PC/SC, readers, TOD table, port, token)")
     add_port(p)
-    p.add_argument("--json", action="store_true", help="machine-readable report (for a support ticket)")
+    add_json(p, "print the report as JSON (for a support ticket)")
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bridge.cli.common import paths_from, print_json
+from bridge.cli.common import add_json, camel_keys, paths_from, print_json
 
 BROWSER_CHOICES = ["chrome", "chromium", "edge", "brave", "firefox", "all"]
 
@@ -28,12 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _scope(p)
     p.add_argument("--host-path", help="the host program the manifests point to (e.g. the PyInstaller binary)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    p.add_argument("--json", action="store_true", help="print the plan / result as JSON")
+    add_json(p, "print the plan (and what was written) as JSON")
     p.set_defaults(func=install)
 
     u = sub.add_parser("uninstall", help="remove exactly what 'install' wrote")
     _scope(u)
-    u.add_argument("--json", action="store_true")
+    add_json(u, "print what was removed as JSON")
     u.set_defaults(func=uninstall)
 
 
@@ -60,7 +60,7 @@ def install(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         if args.json:
-            print_json(plan.to_json())
+            print_json(camel_keys(plan.to_json()))
         else:
             print("dry run, nothing written:")
             for line in plan.describe():
@@ -71,7 +71,7 @@ def install(args: argparse.Namespace) -> int:
         paths.ensure()
     done = apply.install(plan)
     if args.json:
-        print_json({"plan": plan.to_json(), "done": done})
+        print_json({"plan": camel_keys(plan.to_json()), "done": done})
     else:
         for line in done:
             print(line)

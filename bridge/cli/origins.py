@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 
-from bridge.cli.common import paths_from, print_json
+from bridge.cli.common import add_json, paths_from, print_json
+
+ORIGIN_HELP = "exact origin as the browser sends it: scheme://host[:port], no path (e.g. https://ehr.example.fr)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("origins", help="origins allowed to connect to the WebSocket directly")
     osub = p.add_subparsers(dest="origins_command", metavar="ACTION", required=True)
     lst = osub.add_parser("list", help="show allowed origins")
-    lst.add_argument("--json", action="store_true")
+    add_json(lst, "print {extension, user} as JSON")
     lst.set_defaults(func=list_)
     allow = osub.add_parser("allow", help="allow an origin (exact scheme://host[:port])")
-    allow.add_argument("origin")
+    allow.add_argument("origin", help=ORIGIN_HELP)
+    add_json(allow, "print {origin, action, user} as JSON")
     allow.set_defaults(func=allow_)
     revoke = osub.add_parser("revoke", help="revoke an origin")
-    revoke.add_argument("origin")
+    revoke.add_argument("origin", help="an origin shown by 'origins list' (exact string)")
+    add_json(revoke, "print {origin, action, user} as JSON")
     revoke.set_defaults(func=revoke_)
 
 
@@ -36,14 +40,21 @@ def list_(args: argparse.Namespace) -> int:
     return 0
 
 
+def _changed(args: argparse.Namespace, origin: str, action: str, user: list[str]) -> int:
+    if args.json:
+        print_json({"origin": origin, "action": action, "user": user})
+    else:
+        print(f"{action} {origin}")
+    return 0
+
+
 def allow_(args: argparse.Namespace) -> int:
     from bridge.settings import normalize_origin, save_user_origins, user_origins
 
     paths = paths_from(args)
     origin = normalize_origin(args.origin)
     save_user_origins(paths, [*user_origins(paths), origin])
-    print(f"allowed {origin}")
-    return 0
+    return _changed(args, origin, "allowed", user_origins(paths))
 
 
 def revoke_(args: argparse.Namespace) -> int:
@@ -52,7 +63,6 @@ def revoke_(args: argparse.Namespace) -> int:
     paths = paths_from(args)
     current = user_origins(paths)
     if args.origin not in current:
-        raise ValueError(f"{args.origin} is not in the allowed origins")
+        raise ValueError(f"{args.origin} is not in the allowed origins (see 'vitale-bridge origins list')")
     save_user_origins(paths, [o for o in current if o != args.origin])
-    print(f"revoked {args.origin}")
-    return 0
+    return _changed(args, args.origin, "revoked", user_origins(paths))

@@ -42,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, helptext in (("insert", "insert a card (replacing the one in the reader)"),
                            ("swap", "remove the card, wait until PC/SC sees it gone, insert another")):
         a = actions.add_parser(name, help=helptext)
-        a.add_argument("profile", metavar="NAME_OR_FILE")
+        a.add_argument("profile", metavar="NAME_OR_FILE",
+                       help="a shipped profile (see 'simulate --list') or a profile JSON file")
         a.add_argument("--reader", help="bench reader (default: Vitale, or CPS for a CPS profile)")
         a.set_defaults(func=control)
     a = actions.add_parser("remove", help="pull the card out of a reader")
@@ -85,25 +86,21 @@ def _print_status(status: list[dict], env: dict[str, str]) -> None:
 
 
 def control(args: argparse.Namespace) -> int:
-    from bridge.bench.control import BenchControlError, RemoteBench
+    from bridge.bench.control import RemoteBench
     from bridge.cli.common import print_json
 
-    try:
-        bench = RemoteBench.for_home(getattr(args, "home", None))
-        if args.action == "stop":
-            bench.stop()
-            status = []
-        elif args.action == "status":
-            status = bench.status()
-        elif args.action == "clear":
-            status = bench.clear()
-        elif args.action == "remove":
-            status = bench.remove(args.reader)
-        else:
-            status = getattr(bench, args.action)(args.profile, args.reader)
-    except BenchControlError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1 if exc.code != "NOT_RUNNING" else 3
+    bench = RemoteBench.for_home(getattr(args, "home", None))  # BenchControlError: main.report
+    if args.action == "stop":
+        bench.stop()
+        status = []
+    elif args.action == "status":
+        status = bench.status()
+    elif args.action == "clear":
+        status = bench.clear()
+    elif args.action == "remove":
+        status = bench.remove(args.reader)
+    else:
+        status = getattr(bench, args.action)(args.profile, args.reader)
     if args.json:
         print_json({"status": status, "env": bench.env})
     elif args.action == "stop":

@@ -41,6 +41,32 @@ def test_rpc_error_goes_to_stderr_with_a_nonzero_exit(running):
     assert json.loads(j.stderr)["error"]["data"]["code"] == "OD_NOT_FOUND"
 
 
+def test_rpc_shows_the_field_level_findings_without_input_values(running):
+    r = cli(running.home, "rpc", "bridge.hello", '{"clientName": "Jeanne-Dupont-1985", "clientVersion": 7}',
+            "--port", str(running.port))
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == "error INVALID_PARAMS: Invalid params"
+    assert lines[1].startswith("  clientVersion: ") and lines[1].endswith("(string_type)")
+    assert len(lines) == 2  # clientName was valid
+    assert "Jeanne" not in r.stderr and "7" not in r.stderr
+    missing = cli(running.home, "rpc", "bridge.hello", "--port", str(running.port))
+    assert missing.stderr.splitlines()[1:] == ["  clientName: Field required (missing)",
+                                               "  clientVersion: Field required (missing)"]
+
+
+def test_an_invalid_profile_file_is_described_without_its_values(tmp_path):
+    profile = tmp_path / "mine.json"
+    profile.write_text(json.dumps({"kind": "vitale", "cardType": "vitale2", "nom": "DUPONT",
+                                   "beneficiaries": [{"nir": "1850775123456"}]}))
+    for extra in ([], ["--json"]):
+        r = cli(tmp_path / "home", "readers", "--driver", "simulator", "--profile", str(profile), *extra)
+        assert r.returncode == 2
+        assert "DUPONT" not in r.stderr and "1850775123456" not in r.stderr
+    assert "  beneficiaries.0.nom: Field required (missing)" in cli(
+        tmp_path / "home", "readers", "--driver", "simulator", "--profile", str(profile)).stderr.splitlines()
+
+
 def test_rpc_params_must_be_json(running):
     r = cli(running.home, "rpc", "bridge.hello", "{not json", "--port", str(running.port))
     assert r.returncode == 2 and "not valid JSON" in r.stderr
@@ -49,6 +75,34 @@ def test_rpc_params_must_be_json(running):
 def test_rpc_without_a_bridge_says_how_to_start_one(tmp_path):
     r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(free_port()))
     assert r.returncode == 3 and "vitale-bridge serve" in r.stderr
+
+
+def test_rpc_with_the_token_of_another_home_says_so(running, tmp_path):
+    r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(running.port))
+    assert r.returncode == 3
+    assert "refused the token (HTTP 401)" in r.stderr and "--home" in r.stderr
+    assert "internal error" not in r.stderr
+
+
+def test_rpc_to_a_port_where_something_else_answers(tmp_path):
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+        threading.Thread(target=answer, daemon=True).start()
+        r = cli(tmp_path, "rpc", "bridge.hello", "--port", str(server.getsockname()[1]), "--json")
+    assert r.returncode == 3
+    assert json.loads(r.stderr)["error"]["code"] == "UNREACHABLE"
+    assert "not a vitale-bridge" in r.stderr
 
 
 def test_origins_allow_list_revoke(tmp_path):
