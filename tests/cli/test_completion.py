@@ -137,7 +137,9 @@ def test_zsh_loads_the_script_and_completes(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == "registered: _vitale-bridge"
     assert lines[1].startswith("describe: serve demo ") and "completion" in lines[1]
-    assert lines[2] == "describe: resolve search import info regimes rollback"
+    od_commands = next(a for a in build_parser()._subparsers._group_actions[0].choices["od"]._actions
+                       if isinstance(a, argparse._SubParsersAction)).choices
+    assert lines[2] == "describe: " + " ".join(od_commands)
     assert lines[3] == "describe: -h --help --limit --json"
     assert lines[4].startswith("compadd: adulte ") and "famille" in lines[4]
     assert lines[5] == "files: "  # a profile may also be a JSON file
