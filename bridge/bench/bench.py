@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
-from bridge.bench.card import VirtualCard
 from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
 from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
+from bridge.virtualcards import make_card
 
 log = logging.getLogger("vitale_bridge.bench")
 
@@ -49,25 +49,6 @@ _RUNNING_PRIVATE: set[int] = set()
 #: The private socket path the first bench of this process exported: libpcsclite follows it
 #: for the life of the process, so later benches in this process serve that same path.
 _PROCESS_SOCKET: Path | None = None
-
-
-def make_card(profile) -> VirtualCard:
-    """The virtual card that serves *profile* (a loaded profile, a shipped name or a JSON path)."""
-    from bridge import profiles
-
-    if not isinstance(profile, (profiles.VitaleProfile, profiles.CpsProfile)):
-        profile = profiles.load(profile)
-    if isinstance(profile, profiles.CpsProfile):
-        from bridge.bench.cps import CpsCard
-
-        return CpsCard(profile)
-    if profile.card_type == "vitale1":
-        from bridge.bench.vitale1 import Vitale1Card
-
-        return Vitale1Card(profile)
-    from bridge.bench.vitale2 import Vitale2Card
-
-    return Vitale2Card(profile)
 
 
 def socket_alive(path: str | os.PathLike[str]) -> bool:

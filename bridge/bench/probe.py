@@ -52,9 +52,6 @@ class PcscProbe:
                 return None
             time.sleep(0.02)
 
-    def card_present(self, reader: str) -> bool:
-        return bool(self._state(reader, 0) & self.scard.SCARD_STATE_PRESENT)
-
     def wait_card(self, reader: str, present: bool, timeout: float) -> bool:
         """Block until pcscd reports the card in *reader* present (or absent). True on success."""
         s = self.scard
@@ -75,14 +72,5 @@ class PcscProbe:
                 state = event & ~s.SCARD_STATE_CHANGED
                 if time.monotonic() > deadline:
                     return False
-        finally:
-            s.SCardReleaseContext(ctx)
-
-    def _state(self, reader: str, timeout_ms: int) -> int:
-        s = self.scard
-        ctx = self._context()
-        try:
-            hresult, states = s.SCardGetStatusChange(ctx, timeout_ms, [(reader, s.SCARD_STATE_UNAWARE)])
-            return states[0][1] if hresult == s.SCARD_S_SUCCESS else 0
         finally:
             s.SCardReleaseContext(ctx)

@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 
-from bridge.bench.card import VirtualCard
+from bridge.virtualcards.card import VirtualCard
 
 log = logging.getLogger("vitale_bridge.bench.vpcd")
 
