@@ -37,10 +37,12 @@ from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
 from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
 from bridge.virtualcards import make_card
+from bridge.virtualcards.timing import DEFAULT_CLOCK_HZ, DEFAULT_PROCESSING, TimingModel
 
 log = logging.getLogger("vitale_bridge.bench")
 
 SocketMode = Literal["private", "system", "auto"]
+TimingMode = Literal["instant", "real"]
 DEFAULT_READERS = ("Vitale", "CPS")
 #: pcscd polls card presence every 400 ms; allow a few polls.
 CARD_WAIT = 3.0
@@ -103,6 +105,9 @@ class Bench:
         socket: SocketMode = "private",
         control: bool = True,
         die_with_parent: bool = True,
+        timing: TimingMode = "instant",
+        clock_hz: float = DEFAULT_CLOCK_HZ,
+        processing: float = DEFAULT_PROCESSING,
     ) -> None:
         from bridge.settings import Paths
 
@@ -130,6 +135,11 @@ class Bench:
         #: Set when a control client asks the owner (``simulate``) to stop.
         self.stop_requested = threading.Event()
         self.allow_remote_stop = False
+        #: Who owns the bench, for 'simulate stop' from elsewhere: "simulate", "demo" or a test session.
+        self.owner = "a test session"
+        self.timing: TimingMode = "instant"
+        self.timing_model = TimingModel(clock_hz, processing)
+        self.set_timing(timing)
 
     # --- lifecycle --------------------------------------------------------------------------------
     @property
@@ -285,6 +295,22 @@ class Bench:
             self.slots = {}
 
     # --- cards -------------------------------------------------------------------------------------
+    def set_timing(self, mode: TimingMode, model: TimingModel | None = None) -> None:
+        """``real``: cards answer in a real card's time, from their ATR (docs/virtual-cards.md);
+        ``instant``: at once. Applies to the cards in the readers and to those inserted later."""
+        if mode not in ("instant", "real"):
+            raise ValueError("timing must be 'instant' or 'real'")
+        with self._lock:
+            self.timing = mode
+            if model is not None:
+                self.timing_model = model
+            for slot in self.slots.values():
+                if slot.link is not None:
+                    slot.link.card.timing = self._card_timing()
+
+    def _card_timing(self) -> TimingModel | None:
+        return self.timing_model if self.timing == "real" else None
+
     def slot(self, reader: str | None = None, *, kind: str = "vitale") -> Slot:
         if not self.slots:
             raise RuntimeError("the bench is not started")
@@ -307,6 +333,7 @@ class Bench:
         reports the card present. Returns pcscd's reader name.
         """
         card = make_card(profile)
+        card.timing = self._card_timing()
         kind = "cps" if card.card_type.startswith("cps") else "vitale"
         with self._lock:
             slot = self.slot(reader, kind=kind)

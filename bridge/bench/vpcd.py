@@ -128,4 +128,4 @@ class VpcdLink:
             elif ctrl == CTRL_RESET:
                 self.card.reset()
             return None
-        return self.card.transmit(payload)
+        return self.card.transmit_paced(payload)

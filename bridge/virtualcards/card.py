@@ -13,10 +13,25 @@ once, so each card module only says *what* it answers:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 
 from bridge.virtualcards import apdu
 from bridge.virtualcards.apdu import SW, Command, sw_bytes
+from bridge.virtualcards.timing import AtrParameters, TimingModel
+
+#: Below this, pacing spins instead of sleeping (sleep overshoots by ~0.1 ms on Linux).
+_SPIN = 0.0003
+
+
+def pace_until(deadline: float) -> None:
+    """Wait until ``time.perf_counter()`` reaches *deadline*: sleep, then spin the last bit."""
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return
+        if left > _SPIN:
+            time.sleep(left - _SPIN)
 
 
 class VirtualCard(ABC):
@@ -27,6 +42,9 @@ class VirtualCard(ABC):
         self.atr = atr
         self._pending = b""  # answer waiting for GET RESPONSE
         self.powered = False
+        #: None: answers at once ("instant"); a model: answers in a real card's time ("real").
+        self.timing: TimingModel | None = None
+        self._speed = AtrParameters.from_atr(atr)
 
     # --- power (vpcd control bytes) -----------------------------------------------------------
     def power_on(self) -> None:
@@ -59,6 +77,23 @@ class VirtualCard(ABC):
             return self.process(cmd)
         except Exception:  # noqa: BLE001 - a card never crashes the bench
             return sw_bytes(SW.NO_PRECISE_DIAGNOSIS)
+
+    def transmit_paced(self, raw: bytes) -> bytes:
+        """:meth:`transmit`, answered no sooner than the real card would (see :mod:`.timing`).
+
+        The carriers (vpcd link, simulator driver) call this one; the time spent computing the
+        answer counts towards the modelled time, so a command never takes more than the model
+        plus the carrier's own cost.
+        """
+        start = time.perf_counter()
+        response = self.transmit(raw)
+        if self.timing is not None:
+            pace_until(start + self.modelled_time(raw, response))
+        return response
+
+    def modelled_time(self, raw: bytes, response: bytes) -> float:
+        """Seconds a real card with this ATR takes for this exchange (0 without a model)."""
+        return self.timing.exchange(self._speed, raw, response) if self.timing else 0.0
 
     def get_response_classes(self) -> tuple[int, ...]:
         return (0x00,)

@@ -34,6 +34,7 @@ from bridge.errors import CardRemovedError, NoCardError, ReaderNotFoundError
 from bridge.profiles import CpsProfile, Profile, VitaleProfile
 from bridge.virtualcards import make_card
 from bridge.virtualcards.card import VirtualCard
+from bridge.virtualcards.timing import TimingModel
 
 VITALE_READER = "Simulated Vitale Reader"
 CPS_READER = "Simulated CPS Reader"
@@ -52,7 +53,7 @@ class SimulatedCard:
         card.power_on()
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        response = self.card.transmit(apdu)
+        response = self.card.transmit_paced(apdu)
         return response[:-2], int.from_bytes(response[-2:], "big")
 
     def protected(self) -> ProtectedVitaleData | None:
@@ -142,6 +143,8 @@ class SimulatorDriver:
         self._cond = threading.Condition()
         self._slots: dict[str, _Slot] = {}
         self._cancelled = False
+        #: None: the cards answer at once; a model: in a real card's time (``demo --timing real``).
+        self._timing: TimingModel | None = None
         for ref in profiles:
             # Start-up cards: a second card of the same kind gets a reader of its own.
             loaded = profile_store.load(ref)
@@ -153,6 +156,14 @@ class SimulatorDriver:
             self.insert(loaded, reader)
 
     # --- control (tests, demos, the simulator.* methods) -------------------------------------
+
+    def set_timing(self, model: TimingModel | None) -> None:
+        """Pace the cards like real ones (:mod:`bridge.virtualcards.timing`), or not (None)."""
+        with self._cond:
+            self._timing = model
+            for slot in self._slots.values():
+                if slot.card is not None:
+                    slot.card.card.timing = model
 
     def add_reader(self, name: str) -> None:
         with self._cond:
@@ -176,6 +187,7 @@ class SimulatorDriver:
         loaded = profile_store.load(profile) if isinstance(profile, str) else profile
         card = card_for(loaded)
         with self._cond:
+            card.card.timing = self._timing
             if reader is None:
                 reader = default_reader(loaded)
             slot = self._slots.setdefault(reader, _Slot())
