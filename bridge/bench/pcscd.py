@@ -12,6 +12,10 @@ Two traps are handled here (verified facts in the project's test-bench notes):
   over, so benches never collide with each other or with a system pcscd. Clients select it with
   ``PCSCLITE_CSOCK_NAME``, which libpcsclite reads *once per process*, at the first PC/SC call.
 
+* **The system's pid file.** pcscd writes ``/run/pcscd/pcscd.pid`` and deletes it when it
+  stops, whatever socket it serves: a private pcscd runs where ``/run/pcscd`` is its own
+  (:meth:`PcscDaemon._private_run`).
+
 pcscd is stopped with SIGTERM, and the bench waits for the pid before it returns.
 """
 
@@ -31,23 +35,45 @@ from pathlib import Path
 from bridge.bench.preflight import BenchUnavailable, pcscd_path, vpcd_library
 
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
+SYSTEM_PID_FILE = Path("/run/pcscd/pcscd.pid")
 ENV_SOCKET = "PCSCLITE_CSOCK_NAME"
 
-# Runs between fork and exec of pcscd: optional parent-death signal, then the socket on fd 3.
+# Runs between fork and exec of pcscd: optional parent-death signal, a private /run/pcscd
+# (argv[2] == "1", see PcscDaemon.private_run), then the socket on fd 3.
 _LAUNCHER = r"""
 import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
 if sys.argv[1] == "1":
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+        libc.prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
     except Exception:
         pass
-fd = int(sys.argv[2])
+if sys.argv[2] == "1":
+    uid, gid = os.getuid(), os.getgid()
+    CLONE_NEWNS, CLONE_NEWUSER, MS_REC, MS_PRIVATE = 0x20000, 0x10000000, 0x4000, 1 << 18
+    def private_run():
+        if libc.unshare(CLONE_NEWNS | (0 if uid == 0 else CLONE_NEWUSER)) != 0:
+            return "unshare"
+        if uid != 0:  # same identity inside the user namespace: files stay the user's
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
+        if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            return "mount --make-rprivate /"
+        if libc.mount(b"tmpfs", b"/run/pcscd", b"tmpfs", 0, b"mode=0755") != 0:
+            return "mount tmpfs /run/pcscd"
+        return None
+    failed = private_run()
+    if failed:  # the bench restores the system's pid file after pcscd stops instead
+        print(f"vitale-bench: no private /run/pcscd ({failed}: {os.strerror(ctypes.get_errno())})",
+              file=sys.stderr, flush=True)
+fd = int(sys.argv[3])
 if fd >= 0:
     os.dup2(fd, 3)
     os.environ["LISTEN_FDS"] = "1"
     os.environ["LISTEN_PID"] = str(os.getpid())
 os.environ.pop("LISTEN_FDNAMES", None)
-os.execv(sys.argv[3], sys.argv[3:])
+os.execv(sys.argv[4], sys.argv[4:])
 """
 
 
@@ -85,6 +111,23 @@ def system_socket_in_use() -> bool:
     return True
 
 
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class PcscDaemon:
     """One pcscd process with one vpcd reader per name.
 
@@ -108,6 +151,8 @@ class PcscDaemon:
         self.die_with_parent = die_with_parent
         self.ports: dict[str, int] = {}
         self.proc: subprocess.Popen | None = None
+        #: What the system's pid file held when this pcscd started (see :meth:`_guard_pid_file`).
+        self._system_pid: bytes | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -158,7 +203,9 @@ class PcscDaemon:
             listener.listen(64)
         self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = listener.fileno() if listener else -1
-        args = [sys.executable, "-c", _LAUNCHER, "1" if self.die_with_parent else "0", str(fd),
+        private_run = "1" if self._private_run() else "0"
+        self._system_pid = _read(SYSTEM_PID_FILE)
+        args = [sys.executable, "-c", _LAUNCHER, "1" if self.die_with_parent else "0", private_run, str(fd),
                 pcscd, "--foreground", "--config", str(self.config_dir)]
         with open(self.log_file, "ab") as log:
             os.chmod(self.log_file, 0o600)
@@ -173,6 +220,41 @@ class PcscDaemon:
         except BaseException:
             self.stop()
             raise
+
+    def _private_run(self) -> bool:
+        """Whether pcscd must get a /run/pcscd of its own.
+
+        pcscd writes ``/run/pcscd/pcscd.pid`` when it starts and deletes it when it stops,
+        whatever socket it serves: a bench's pcscd would take the system pcscd's pid file
+        away. So a pcscd on a private socket runs in a mount namespace of its own (a user
+        namespace too when not root) where ``/run/pcscd`` is an empty tmpfs. Not needed when
+        this user cannot write there anyway (pcscd cannot touch the file either), nor for the
+        system socket (that pcscd *is* the system's).
+        """
+        if self.socket_path is None:
+            return False
+        run = SYSTEM_PID_FILE.parent
+        if os.geteuid() == 0:
+            with contextlib.suppress(OSError):
+                run.mkdir(mode=0o755, exist_ok=True)  # the mount point (what pcscd would create)
+            return run.is_dir()
+        return run.is_dir() and os.access(run, os.W_OK)
+
+    def _guard_pid_file(self) -> None:
+        """Second line of defence, where no namespace could be made (a container without
+        CAP_SYS_ADMIN): put back the pid file of another pcscd that still runs."""
+        before = self._system_pid
+        if self.socket_path is None or not before or _read(SYSTEM_PID_FILE) == before:
+            return
+        try:
+            other = int(before.split()[0])
+        except (ValueError, IndexError):
+            return
+        if other != self.pid and _pid_alive(other):
+            with contextlib.suppress(OSError):
+                from bridge.fileio import atomic_write
+
+                atomic_write(SYSTEM_PID_FILE, before, mode=0o644)
 
     def _wait_ready(self, timeout: float) -> None:
         """Ready when every vpcd slot 0 listens (pcscd loaded the readers) and the socket exists."""
@@ -208,7 +290,7 @@ class PcscDaemon:
 
     def stop(self, timeout: float = 3.0, *, sig: int = signal.SIGTERM) -> None:
         """*sig* (SIGTERM), wait for the pid (SIGKILL after *timeout*), remove the private socket."""
-        proc, self.proc = self.proc, None
+        proc = self.proc
         if proc is not None and proc.poll() is None:
             proc.send_signal(sig)
             try:
@@ -216,6 +298,9 @@ class PcscDaemon:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout)
+        if proc is not None:
+            self._guard_pid_file()
+        self.proc = None
         if self.socket_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
