@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
+from bridge.bench.discover import pid_alive, socket_alive
 from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
 from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
@@ -51,27 +52,6 @@ _RUNNING_PRIVATE: set[int] = set()
 #: The private socket path the first bench of this process exported: libpcsclite follows it
 #: for the life of the process, so later benches in this process serve that same path.
 _PROCESS_SOCKET: Path | None = None
-
-
-def socket_alive(path: str | os.PathLike[str]) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        try:
-            s.connect(os.fspath(path))
-        except OSError:
-            return False
-    return True
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -258,6 +238,7 @@ class Bench:
         self.state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         state = {
             "pid": os.getpid(),
+            "owner": self.owner,
             "control": str(self.control.path),
             "env": self.env,
             "readers": {n: s.pcsc_name for n, s in self.slots.items()},
