@@ -82,6 +82,8 @@ class Bench:
         home: str | os.PathLike[str] | None = None,
         *,
         readers: tuple[str, ...] | list[str] = DEFAULT_READERS,
+        dual_readers: tuple[str, ...] | list[str] = (),
+        base_port: int | None = None,
         socket: SocketMode = "private",
         control: bool = True,
         die_with_parent: bool = True,
@@ -91,15 +93,22 @@ class Bench:
     ) -> None:
         from bridge.settings import Paths
 
-        if not readers or len({r.lower() for r in readers}) != len(readers):
+        names = [*readers, *dual_readers]
+        if not names or len({r.lower() for r in names}) != len(names):
             raise ValueError("readers must be distinct, non-empty names")
-        for r in readers:
+        if base_port is not None and not 1024 <= base_port <= 65535 - 2 * len(names):
+            raise ValueError(f"base_port: from 1024 to {65535 - 2 * len(names)}")
+        for r in names:
             if not r.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"reader name {r!r}: use letters, digits, '-' or '_'")
         self.paths = Paths.resolve(home)
         #: The home given (None: VITALE_BRIDGE_HOME or the platform folders), for ``--home``.
         self.home = Path(home) if home is not None else None
         self.reader_names = list(readers)
+        #: Dual-slot readers (one device, slots "<name> 00 00" and "<name> 00 01").
+        self.dual_reader_names = list(dual_readers)
+        #: First vpcd port (each reader takes two: its slots); None: free ports picked at start.
+        self.base_port = base_port
         self.socket_mode: SocketMode = socket
         self.control_enabled = control
         self.die_with_parent = die_with_parent
@@ -187,9 +196,11 @@ class Bench:
 
     def _start(self) -> None:
         assert self.runtime_dir is not None
+        layout = {n: 1 for n in self.reader_names} | {n: 2 for n in self.dual_reader_names}
         self.daemon = PcscDaemon(
             self.runtime_dir,
-            self.reader_names,
+            layout,
+            base_port=self.base_port,
             socket_path=self._socket_path(),
             log_file=self.paths.log_dir / "bench-pcscd.log",
             die_with_parent=self.die_with_parent,
@@ -211,11 +222,16 @@ class Bench:
             os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
         else:
             os.environ.pop(ENV_SOCKET, None)
-        self.slots = {name: Slot(name, self.daemon.ports[name]) for name in self.reader_names}
+        wanted: dict[str, tuple[str, int]] = {}
+        for name, slots in layout.items():
+            keys = [name] if slots == 1 else [f"{name} 00 00", f"{name} 00 01"]
+            for index, key in enumerate(keys):
+                self.slots[key] = Slot(key, self.daemon.ports[name] + index)
+                wanted[key] = (name, index)
         from bridge.bench.probe import PcscProbe
 
         self._probe = PcscProbe()
-        found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+        found = self._probe.wait_readers(wanted, timeout=5.0)
         if found is None:
             raise BenchUnavailable(
                 "pcscd started but this process does not see its readers. libpcsclite reads "
@@ -225,6 +241,7 @@ class Bench:
             )
         for name, pcsc_name in found.items():
             self.slots[name].pcsc_name = pcsc_name
+        self._wanted = wanted
         if self.control_enabled:
             from bridge.bench.control import ControlServer
 
@@ -296,8 +313,14 @@ class Bench:
         if not self.slots:
             raise RuntimeError("the bench is not started")
         if reader is None:
+            # "Vitale" / "CPS" by name; else a dual-slot reader's slot 0 for a Vitale, slot 1 for
+            # a CPS (a bench default only: the bridge recognises cards by ATR, never by slot).
             preferred = "cps" if kind == "cps" else "vitale"
-            reader = next((n for n in self.slots if n.lower() == preferred), next(iter(self.slots)))
+            suffix = " 00 01" if kind == "cps" else " 00 00"
+            reader = next((n for n in self.slots if n.lower() == preferred), None) or next(
+                (n for n in self.slots if n.endswith(suffix) and n[: -len(suffix)] in self.dual_reader_names),
+                next(iter(self.slots)),
+            )
         for name, slot in self.slots.items():
             if reader.lower() in (name.lower(), slot.pcsc_name.lower()):
                 return slot
@@ -320,7 +343,7 @@ class Bench:
             slot = self.slot(reader, kind=kind)
             if slot.link is not None:
                 self._pull(slot, wait=True)
-            link = VpcdLink(card, slot.port)
+            link = VpcdLink(card, slot.port, netns=self.daemon.netns if self.daemon else None)
             link.open()
             slot.link = link
             slot.profile_name = card.profile.name
@@ -399,7 +422,8 @@ class Bench:
             self.daemon.die_with_parent = self.die_with_parent and threading.current_thread() is self._owner
             self.daemon.start()
             assert self._probe is not None
-            found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+            wanted = dict(self._wanted)
+            found = self._probe.wait_readers(wanted, timeout=5.0)
             if found is None:
                 raise BenchUnavailable("pcscd restarted but its readers did not come back: " + self.daemon.log_tail())
             for name, pcsc_name in found.items():

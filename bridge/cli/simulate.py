@@ -36,6 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--socket", choices=["auto", "private", "system"], default="auto",
                    help="pcscd socket: 'system' (/run/pcscd, every PC/SC program sees the readers), "
                    "'private' (clients need PCSCLITE_CSOCK_NAME), 'auto' = system when free (default)")
+    p.add_argument("--dual", action="append", default=[], metavar="NAME",
+                   help="also a dual-slot reader NAME (slots 'NAME 00 00' and 'NAME 00 01'; repeatable)")
+    p.add_argument("--ports", type=int, metavar="BASE",
+                   help="vpcd ports: BASE, BASE+1 for the first reader, BASE+2... (default: 40000 in pcscd's "
+                   "own network namespace as root, else free ports; the cards' side is loopback only)")
     add_timing(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run, action=None)
@@ -150,7 +155,13 @@ def run(args: argparse.Namespace) -> int:
     paths.ensure()
     logs.setup(args.log_level)
     stop = threading.Event()
-    bench = Bench(home=getattr(args, "home", None), socket=args.socket)
+    try:
+        bench = Bench(home=getattr(args, "home", None), socket=args.socket, dual_readers=args.dual,
+                      base_port=args.ports)
+    except ValueError as exc:
+        from bridge.errors import SetupError
+
+        raise SetupError(f"{exc}: check --dual and --ports") from None
     bench.set_timing(args.timing, timing_model(args))
     bench.owner = "simulate"
     bench.allow_remote_stop = True
