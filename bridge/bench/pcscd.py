@@ -27,8 +27,8 @@ pcscd is stopped with SIGTERM, and the bench waits for the pid before it returns
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 
 from bridge.bench.preflight import BenchUnavailable, pcscd_path, vpcd_library
+
+log = logging.getLogger("vitale_bridge.bench")
 
 SYSTEM_SOCKET = Path("/run/pcscd/pcscd.comm")
 SYSTEM_PID_FILE = Path("/run/pcscd/pcscd.pid")
@@ -100,6 +102,18 @@ def system_socket_in_use() -> bool:
     return True
 
 
+def can_unshare() -> bool:
+    """Root with CAP_SYS_ADMIN (a container may drop it): namespaces can be made for pcscd."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        status = Path("/proc/self/status").read_text()
+        cap_eff = int(next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), 16)
+    except (OSError, StopIteration, ValueError):
+        return False
+    return bool(cap_eff & (1 << 21))  # CAP_SYS_ADMIN
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -145,7 +159,7 @@ class PcscDaemon:
         #: name -> vpcd port of slot 0 (slot 1: + 1); chosen at the first start, kept on restarts.
         self.ports: dict[str, int] = {}
         #: pcscd in a network namespace of its own (root): vpcd's ports reachable from nowhere else.
-        self.private_network = private_network if private_network is not None else os.geteuid() == 0
+        self.private_network = private_network if private_network is not None else can_unshare()
         #: A file descriptor of that namespace, for the cards' sockets (None: this process's).
         self.netns: int | None = None
         #: name -> slots the driver copy declares (2 where a one-slot copy could not be made).
@@ -191,6 +205,9 @@ class PcscDaemon:
             port = self.ports[name]
             copy = libs / f"libifdvpcd-{index}.so"
             self.declared_slots[name] = driver_copy(library, copy, slots)
+            if self.declared_slots[name] != slots:
+                log.warning("this vpcd build could not be given one slot: reader %s shows an empty '%s 00 01'",
+                            name, name)
             entries.append(config_entry(name, port, copy))
         (self.config_dir / "vitale-bench").write_text("\n".join(entries), encoding="ascii")
 

@@ -23,7 +23,6 @@ from bridge.cards.connection import Connection
 from bridge.errors import CardCommunicationError, TimeoutError_
 
 
-
 class SW(IntEnum):
     """Status words by their ISO 7816-4 names (as yubikit's ``SW``).
 

@@ -35,11 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.cli.simulate import timing_model
     from bridge.settings import Settings
 
     # The terminal is for the demo's own output: routine INFO lines go to the log file only.
-    from bridge.cli.simulate import timing_model
-
     paths = prepare(args, "WARNING" if args.log_level == "INFO" else None)
     timing = timing_model(args) if args.timing == "real" else None
     profiles = [args.profile] + ([] if args.cps.lower() == "none" else [args.cps])

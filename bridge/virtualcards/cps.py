@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
+from bridge.profiles import CpsProfile
 from bridge.virtualcards import apdu
 from bridge.virtualcards.apdu import AID, SW, Command, sw_bytes
 from bridge.virtualcards.filesystem import DF, EF
 from bridge.virtualcards.iso_card import IsoCard
 from bridge.virtualcards.tlv import tlv
-from bridge.profiles import CpsProfile
 
 EF_CARD_NUMBER = 0xD003
 GET_DATA_PIN_COUNTERS = bytes.fromhex("4D087006BF810102A080")

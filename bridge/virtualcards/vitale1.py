@@ -7,9 +7,9 @@ Le); any other ``BC`` instruction ``6D 00``; any other class ``6E 00``.
 
 from __future__ import annotations
 
+from bridge.profiles import VitaleProfile
 from bridge.virtualcards.apdu import SW, Command, sw_bytes
 from bridge.virtualcards.card import VirtualCard
-from bridge.profiles import VitaleProfile
 
 CLA_B0 = 0xBC
 INS_ADMAX = 0xC0

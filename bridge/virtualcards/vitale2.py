@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import hashlib
 
+from bridge.profiles import VitaleProfile
 from bridge.virtualcards.apdu import AID
 from bridge.virtualcards.filesystem import DF, EF, padded
 from bridge.virtualcards.iso_card import IsoCard
 from bridge.virtualcards.tlv import tlv
-from bridge.profiles import VitaleProfile
-
 
 EF_DIRECTORY, EF_IDENTITE, EF_CARTE, EF_NIR, EF_CERTIF = 0x2001, 0x2002, 0x2003, 0x2004, 0x2005
 EF_AMO_ASSURE, EF_AMO_BENEFICIAIRES = 0x2010, 0x2011
