@@ -36,6 +36,7 @@ import sys
 import time
 from pathlib import Path
 
+from bridge.bench.discover import pid_alive
 from bridge.bench.preflight import BenchUnavailable, pcscd_path, vpcd_library
 
 log = logging.getLogger("vitale_bridge.bench")
@@ -119,16 +120,6 @@ def _read(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class PcscDaemon:
@@ -280,7 +271,7 @@ class PcscDaemon:
             other = int(before.split()[0])
         except (ValueError, IndexError):
             return
-        if other != self.pid and _pid_alive(other):
+        if other != self.pid and pid_alive(other):
             with contextlib.suppress(OSError):
                 from bridge.fileio import atomic_write
 
