@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(paths=paths, port=args.port, driver=driver,
                         profiles=profiles if driver == "simulator" else [])
     try:
-        asyncio.run(_serve(settings, args.page_port, bench is not None, timing))
+        asyncio.run(_serve(settings, args.page_port, bench, timing))
     finally:
         if bench is not None:
             bench.stop()
@@ -80,7 +80,7 @@ def _start_bench(args: argparse.Namespace, profiles: list[str], timing):
     return bench, None
 
 
-async def _serve(settings, page_port: int, on_bench: bool, timing) -> None:
+async def _serve(settings, page_port: int, bench, timing) -> None:
     from bridge.app import Bridge
     from bridge.cli.cards import format_read
     from bridge.demo.server import start_demo_server
@@ -88,6 +88,7 @@ async def _serve(settings, page_port: int, on_bench: bool, timing) -> None:
     from bridge.identity import DEFAULT_PORT
     from bridge.transport.websocket import WebSocketServer
 
+    on_bench = bench is not None
     bridge = Bridge(settings)
     server = WebSocketServer(bridge)
     set_timing = getattr(getattr(bridge.cards, "driver", None), "set_timing", None)
@@ -98,7 +99,11 @@ async def _serve(settings, page_port: int, on_bench: bool, timing) -> None:
         async with bridge:
             await server.start()
             where = "virtual readers through pcscd (pcsc driver)" if on_bench else "in-process simulator driver"
-            print(f"vitale-bridge demo: {where}")
+            print(f"vitale-bridge demo: {where}, {'real' if timing else 'instant'} card timing")
+            if on_bench:
+                pcsc = ", ".join(s["pcscReader"] for s in bench.status())
+                print(f"Readers: {pcsc} on a private pcscd socket ({', '.join(f'{k}={v}' for k, v in bench.env.items())});\n"
+                      "  'vitale-bridge readers | read | doctor' of this home use it from another terminal.")
             await _wait_for_card(bridge)
             try:
                 result = await bridge.cards.read_vitale(None, "auto", True)
