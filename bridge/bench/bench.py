@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
-from bridge.bench.discover import pid_alive, socket_alive
+from bridge.bench.discover import pid_alive, read_state, socket_alive
 from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
 from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
@@ -165,11 +165,7 @@ class Bench:
         return self
 
     def _refuse_second_bench(self) -> None:
-        try:
-            state = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        pid = state.get("pid")
+        pid = (read_state(self.paths.data_dir) or {}).get("pid")
         if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid):
             raise BenchUnavailable(
                 f"a bench already runs for this home (pid {pid}): drive it with "
@@ -260,11 +256,9 @@ class Bench:
             "env": self.env,
             "readers": {n: s.pcsc_name for n, s in self.slots.items()},
         }
-        tmp = self.state_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state, f, indent=2)
-        os.replace(tmp, self.state_file)
+        from bridge.fileio import atomic_write
+
+        atomic_write(self.state_file, json.dumps(state, indent=2))
 
     def stop(self) -> None:
         """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""

@@ -48,13 +48,19 @@ def socket_alive(path: str | os.PathLike[str]) -> bool:
     return True
 
 
-def running_bench(data_dir: Path) -> dict | None:
-    """The state of the bench running for this home (its process and pcscd socket alive), or None."""
+def read_state(data_dir: Path) -> dict | None:
+    """The state file of this home's bench as written (None when absent or unreadable)."""
     try:
         state = json.loads(state_file(data_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    pid = state.get("pid") if isinstance(state, dict) else None
+    return state if isinstance(state, dict) else None
+
+
+def running_bench(data_dir: Path) -> dict | None:
+    """The state of the bench running for this home (its process and pcscd socket alive), or None."""
+    state = read_state(data_dir)
+    pid = state.get("pid") if state else None
     if not isinstance(pid, int) or pid == os.getpid() or not pid_alive(pid):
         return None
     sock = (state.get("env") or {}).get(ENV_SOCKET)
