@@ -56,3 +56,22 @@ def test_the_system_pid_file_survives_a_private_bench(vitale_bench):
     expected, during, after = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
     assert during == expected, "the bench's pcscd overwrote the system pid file"
     assert after == expected, "the bench's pcscd deleted the system pid file"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root (to become nobody) and setpriv(1)")
+def test_not_root_gets_a_private_run_pcscd_too():
+    """The launcher's user + mount namespace path, as an unprivileged user: /run/pcscd is a tmpfs
+    of its own there (writable by that user), and the real one is not touched."""
+    from bridge.bench.pcscd import _LAUNCHER
+
+    os.makedirs("/run/pcscd", exist_ok=True)  # the mount point, as the bench makes it
+    probe = "grep -c ' /run/pcscd .* tmpfs ' /proc/self/mountinfo; touch /run/pcscd/vitale-bench-probe && echo wrote"
+    proc = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/env", "python3", "-c",
+         _LAUNCHER, "0", "1", "-1", "0", "/bin/sh", "-c", probe],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    if "no private /run/pcscd" in proc.stderr:
+        pytest.skip("unprivileged user namespaces are disabled here: " + proc.stderr.strip())
+    assert proc.stdout.split() == ["1", "wrote"], proc.stderr
+    assert not os.path.exists("/run/pcscd/vitale-bench-probe")
