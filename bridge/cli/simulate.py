@@ -39,8 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dual", action="append", default=[], metavar="NAME",
                    help="also a dual-slot reader NAME (slots 'NAME 00 00' and 'NAME 00 01'; repeatable)")
     p.add_argument("--ports", type=int, metavar="BASE",
-                   help="vpcd ports: BASE, BASE+1 for the first reader, BASE+2... (default: 40000 in pcscd's "
-                   "own network namespace as root, else free ports; the cards' side is loopback only)")
+                   help="vpcd ports: BASE, BASE+1 for the first reader, BASE+2... (default: 40000 inside "
+                   "pcscd's own network namespace as root, reachable from nowhere else; not root: free ports, "
+                   "which vpcd opens on every interface)")
     add_timing(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run, action=None)
