@@ -15,6 +15,10 @@ Cards run as threads of this process (pyscard releases the GIL during SCardTrans
 client in the same process works). With ``control=True`` a small control channel lets another
 process insert, remove and swap cards (``vitale-bridge simulate insert ...``): see
 :mod:`bridge.bench.control`.
+
+(Over 400 lines on purpose: it is one class, the object a test drives — lifecycle, cards,
+timing, pcscd restarts; pcscd itself, the vpcd link, the control channel and the discovery
+of a running bench live in their own modules.)
 """
 
 from __future__ import annotations
