@@ -98,7 +98,7 @@ def main() -> None:
 
     from bridge import profiles
     from bridge.bench import Bench, make_card
-    from bridge.bench.vitale2 import identity_file
+    from bridge.virtualcards.vitale2 import identity_file
 
     size = len(identity_file(profiles.load("famille")))
     size = -(-(size + 1) // 32) * 32  # the padded file size
@@ -121,7 +121,7 @@ def main() -> None:
 
         bench.remove()
         slot = bench.slot("Vitale")
-        slot.link = VpcdLink(make_card("famille"), slot.port, tuned=False)
+        slot.link = VpcdLink(make_card("famille"), slot.port, tuned=False, netns=bench.daemon.netns)
         slot.link.open()
         bench._wait(slot, present=True)
         conn = reader.createConnection()

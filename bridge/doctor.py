@@ -179,6 +179,11 @@ async def _readers(bridge: Any) -> list[Check]:
     except BridgeError as exc:
         return [Check("pcsc", FAIL, f"listing readers failed: {exc.code}", "restart the smart-card service")]
     checks = [Check("pcsc", OK, f"smart-card service reachable (driver {bridge.cards.driver.name})")]
+    import os
+
+    if bench := os.environ.get("VITALE_BRIDGE_BENCH"):  # set by bridge.bench.discover
+        checks.append(Check("bench", OK, f"using the virtual readers of this home's running bench ({bench}): "
+                            "its private pcscd socket, not the system's"))
     if not readers:
         return [*checks, Check("readers", WARN, "no card reader connected", "plug in the reader (and check its driver)")]
     for r in readers:

@@ -11,10 +11,14 @@ __all__ = ["Bench", "BenchUnavailable", "make_card"]
 
 
 def __getattr__(name: str):
-    if name in ("Bench", "make_card"):
-        from bridge.bench import bench
+    if name == "Bench":
+        from bridge.bench.bench import Bench
 
-        return getattr(bench, name)
+        return Bench
+    if name == "make_card":  # the cards live in bridge.virtualcards (the simulator driver uses them too)
+        from bridge.virtualcards import make_card
+
+        return make_card
     if name == "BenchUnavailable":
         from bridge.bench.preflight import BenchUnavailable
 

@@ -15,6 +15,10 @@ Cards run as threads of this process (pyscard releases the GIL during SCardTrans
 client in the same process works). With ``control=True`` a small control channel lets another
 process insert, remove and swap cards (``vitale-bridge simulate insert ...``): see
 :mod:`bridge.bench.control`.
+
+(Over 400 lines on purpose: it is one class, the object a test drives — lifecycle, cards,
+timing, pcscd restarts; pcscd itself, the vpcd link, the control channel and the discovery
+of a running bench live in their own modules.)
 """
 
 from __future__ import annotations
@@ -33,14 +37,17 @@ from pathlib import Path
 from typing import Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
-from bridge.bench.card import VirtualCard
+from bridge.bench.discover import pid_alive, read_state, socket_alive
 from bridge.bench.pcscd import ENV_SOCKET, PcscDaemon
 from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
+from bridge.virtualcards import make_card
+from bridge.virtualcards.timing import DEFAULT_CLOCK_HZ, DEFAULT_PROCESSING, TimingModel
 
 log = logging.getLogger("vitale_bridge.bench")
 
 SocketMode = Literal["private", "system", "auto"]
+TimingMode = Literal["instant", "real"]
 DEFAULT_READERS = ("Vitale", "CPS")
 #: pcscd polls card presence every 400 ms; allow a few polls.
 CARD_WAIT = 3.0
@@ -49,46 +56,6 @@ _RUNNING_PRIVATE: set[int] = set()
 #: The private socket path the first bench of this process exported: libpcsclite follows it
 #: for the life of the process, so later benches in this process serve that same path.
 _PROCESS_SOCKET: Path | None = None
-
-
-def make_card(profile) -> VirtualCard:
-    """The virtual card that serves *profile* (a loaded profile, a shipped name or a JSON path)."""
-    from bridge import profiles
-
-    if not isinstance(profile, (profiles.VitaleProfile, profiles.CpsProfile)):
-        profile = profiles.load(profile)
-    if isinstance(profile, profiles.CpsProfile):
-        from bridge.bench.cps import CpsCard
-
-        return CpsCard(profile)
-    if profile.card_type == "vitale1":
-        from bridge.bench.vitale1 import Vitale1Card
-
-        return Vitale1Card(profile)
-    from bridge.bench.vitale2 import Vitale2Card
-
-    return Vitale2Card(profile)
-
-
-def socket_alive(path: str | os.PathLike[str]) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        try:
-            s.connect(os.fspath(path))
-        except OSError:
-            return False
-    return True
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -119,21 +86,33 @@ class Bench:
         home: str | os.PathLike[str] | None = None,
         *,
         readers: tuple[str, ...] | list[str] = DEFAULT_READERS,
+        dual_readers: tuple[str, ...] | list[str] = (),
+        base_port: int | None = None,
         socket: SocketMode = "private",
         control: bool = True,
         die_with_parent: bool = True,
+        timing: TimingMode = "instant",
+        clock_hz: float = DEFAULT_CLOCK_HZ,
+        processing: float = DEFAULT_PROCESSING,
     ) -> None:
         from bridge.settings import Paths
 
-        if not readers or len({r.lower() for r in readers}) != len(readers):
+        names = [*readers, *dual_readers]
+        if not names or len({r.lower() for r in names}) != len(names):
             raise ValueError("readers must be distinct, non-empty names")
-        for r in readers:
+        if base_port is not None and not 1024 <= base_port <= 65535 - 2 * len(names):
+            raise ValueError(f"base_port: from 1024 to {65535 - 2 * len(names)}")
+        for r in names:
             if not r.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"reader name {r!r}: use letters, digits, '-' or '_'")
         self.paths = Paths.resolve(home)
         #: The home given (None: VITALE_BRIDGE_HOME or the platform folders), for ``--home``.
         self.home = Path(home) if home is not None else None
         self.reader_names = list(readers)
+        #: Dual-slot readers (one device, slots "<name> 00 00" and "<name> 00 01").
+        self.dual_reader_names = list(dual_readers)
+        #: First vpcd port (each reader takes two: its slots); None: free ports picked at start.
+        self.base_port = base_port
         self.socket_mode: SocketMode = socket
         self.control_enabled = control
         self.die_with_parent = die_with_parent
@@ -149,6 +128,11 @@ class Bench:
         #: Set when a control client asks the owner (``simulate``) to stop.
         self.stop_requested = threading.Event()
         self.allow_remote_stop = False
+        #: Who owns the bench, for 'simulate stop' from elsewhere: "simulate", "demo" or a test session.
+        self.owner = "a test session"
+        self.timing: TimingMode = "instant"
+        self.timing_model = TimingModel(clock_hz, processing)
+        self.set_timing(timing)
 
     # --- lifecycle --------------------------------------------------------------------------------
     @property
@@ -185,11 +169,7 @@ class Bench:
         return self
 
     def _refuse_second_bench(self) -> None:
-        try:
-            state = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        pid = state.get("pid")
+        pid = (read_state(self.paths.data_dir) or {}).get("pid")
         if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid):
             raise BenchUnavailable(
                 f"a bench already runs for this home (pid {pid}): drive it with "
@@ -216,9 +196,11 @@ class Bench:
 
     def _start(self) -> None:
         assert self.runtime_dir is not None
+        layout = {n: 1 for n in self.reader_names} | {n: 2 for n in self.dual_reader_names}
         self.daemon = PcscDaemon(
             self.runtime_dir,
-            self.reader_names,
+            layout,
+            base_port=self.base_port,
             socket_path=self._socket_path(),
             log_file=self.paths.log_dir / "bench-pcscd.log",
             die_with_parent=self.die_with_parent,
@@ -240,11 +222,16 @@ class Bench:
             os.environ[ENV_SOCKET] = str(self.daemon.socket_path)
         else:
             os.environ.pop(ENV_SOCKET, None)
-        self.slots = {name: Slot(name, self.daemon.ports[name]) for name in self.reader_names}
+        wanted: dict[str, tuple[str, int]] = {}
+        for name, slots in layout.items():
+            keys = [name] if slots == 1 else [f"{name} 00 00", f"{name} 00 01"]
+            for index, key in enumerate(keys):
+                self.slots[key] = Slot(key, self.daemon.ports[name] + index)
+                wanted[key] = (name, index)
         from bridge.bench.probe import PcscProbe
 
         self._probe = PcscProbe()
-        found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+        found = self._probe.wait_readers(wanted, timeout=5.0)
         if found is None:
             raise BenchUnavailable(
                 "pcscd started but this process does not see its readers. libpcsclite reads "
@@ -254,6 +241,7 @@ class Bench:
             )
         for name, pcsc_name in found.items():
             self.slots[name].pcsc_name = pcsc_name
+        self._wanted = wanted
         if self.control_enabled:
             from bridge.bench.control import ControlServer
 
@@ -267,15 +255,14 @@ class Bench:
         self.state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         state = {
             "pid": os.getpid(),
+            "owner": self.owner,
             "control": str(self.control.path),
             "env": self.env,
             "readers": {n: s.pcsc_name for n, s in self.slots.items()},
         }
-        tmp = self.state_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state, f, indent=2)
-        os.replace(tmp, self.state_file)
+        from bridge.fileio import atomic_write
+
+        atomic_write(self.state_file, json.dumps(state, indent=2))
 
     def stop(self) -> None:
         """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""
@@ -304,12 +291,34 @@ class Bench:
             self.slots = {}
 
     # --- cards -------------------------------------------------------------------------------------
+    def set_timing(self, mode: TimingMode, model: TimingModel | None = None) -> None:
+        """``real``: cards answer in a real card's time, from their ATR (docs/virtual-cards.md);
+        ``instant``: at once. Applies to the cards in the readers and to those inserted later."""
+        if mode not in ("instant", "real"):
+            raise ValueError("timing must be 'instant' or 'real'")
+        with self._lock:
+            self.timing = mode
+            if model is not None:
+                self.timing_model = model
+            for slot in self.slots.values():
+                if slot.link is not None:
+                    slot.link.card.timing = self._card_timing()
+
+    def _card_timing(self) -> TimingModel | None:
+        return self.timing_model if self.timing == "real" else None
+
     def slot(self, reader: str | None = None, *, kind: str = "vitale") -> Slot:
         if not self.slots:
             raise RuntimeError("the bench is not started")
         if reader is None:
+            # "Vitale" / "CPS" by name; else a dual-slot reader's slot 0 for a Vitale, slot 1 for
+            # a CPS (a bench default only: the bridge recognises cards by ATR, never by slot).
             preferred = "cps" if kind == "cps" else "vitale"
-            reader = next((n for n in self.slots if n.lower() == preferred), next(iter(self.slots)))
+            suffix = " 00 01" if kind == "cps" else " 00 00"
+            reader = next((n for n in self.slots if n.lower() == preferred), None) or next(
+                (n for n in self.slots if n.endswith(suffix) and n[: -len(suffix)] in self.dual_reader_names),
+                next(iter(self.slots)),
+            )
         for name, slot in self.slots.items():
             if reader.lower() in (name.lower(), slot.pcsc_name.lower()):
                 return slot
@@ -326,12 +335,13 @@ class Bench:
         reports the card present. Returns pcscd's reader name.
         """
         card = make_card(profile)
+        card.timing = self._card_timing()
         kind = "cps" if card.card_type.startswith("cps") else "vitale"
         with self._lock:
             slot = self.slot(reader, kind=kind)
             if slot.link is not None:
                 self._pull(slot, wait=True)
-            link = VpcdLink(card, slot.port)
+            link = VpcdLink(card, slot.port, netns=self.daemon.netns if self.daemon else None)
             link.open()
             slot.link = link
             slot.profile_name = card.profile.name
@@ -410,7 +420,8 @@ class Bench:
             self.daemon.die_with_parent = self.die_with_parent and threading.current_thread() is self._owner
             self.daemon.start()
             assert self._probe is not None
-            found = self._probe.wait_readers(self.reader_names, timeout=5.0)
+            wanted = dict(self._wanted)
+            found = self._probe.wait_readers(wanted, timeout=5.0)
             if found is None:
                 raise BenchUnavailable("pcscd restarted but its readers did not come back: " + self.daemon.log_tail())
             for name, pcsc_name in found.items():

@@ -25,13 +25,13 @@ import struct
 import threading
 from pathlib import Path
 
+from bridge.bench.discover import state_file
+
 MAX_LINE = 64 * 1024
 COMMANDS = ("status", "insert", "remove", "swap", "clear", "stop")
 
 
-def state_file(data_dir: Path) -> Path:
-    """Where a running bench advertises its control socket: the bench writes it, clients read it."""
-    return data_dir / "bench" / "state.json"
+__all__ = ["BenchControlError", "ControlClient", "ControlServer", "RemoteBench", "state_file"]
 
 
 class BenchControlError(RuntimeError):
@@ -141,7 +141,7 @@ class ControlServer:
                 bench.clear()
             elif cmd == "stop":
                 if not bench.allow_remote_stop:
-                    return error("NOT_ALLOWED", "this bench belongs to a test session and stops with it")
+                    return error("NOT_ALLOWED", owner_message(bench.owner, os.getpid()))
                 bench.stop_requested.set()
         except KeyError as exc:
             return error("NO_READER", str(exc.args[0]))
@@ -152,6 +152,14 @@ class ControlServer:
         except Exception as exc:  # noqa: BLE001 - report, never kill the channel
             return error("BENCH_ERROR", f"{type(exc).__name__}: {exc}")
         return {"ok": True, "status": bench.status(), "env": bench.env, "pid": os.getpid()}
+
+
+def owner_message(owner: str, pid: int) -> str:
+    """Why 'simulate stop' is refused: say whose bench it is and how it stops."""
+    if owner == "demo":
+        return (f"this bench belongs to 'vitale-bridge demo' (pid {pid}) and stops with it: "
+                "press Ctrl-C in the demo's terminal")
+    return f"this bench belongs to {owner} (pid {pid}) and stops with it"
 
 
 def error(code: str, message: str) -> dict:

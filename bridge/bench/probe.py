@@ -7,6 +7,7 @@ seen by applications as a removal followed by an insertion, never as nothing at 
 
 from __future__ import annotations
 
+import re
 import time
 
 
@@ -36,24 +37,23 @@ class PcscProbe:
         finally:
             s.SCardReleaseContext(ctx)
 
-    def wait_readers(self, prefixes: list[str], timeout: float) -> dict[str, str] | None:
-        """Map each reader name prefix to pcscd's slot-0 reader name, or None on timeout."""
+    def wait_readers(self, wanted: dict[str, tuple[str, int]], timeout: float) -> dict[str, str] | None:
+        """Map each key to pcscd's name of slot *index* of the reader *name* (``"Vitale 00 00"``),
+        or None on timeout. *wanted*: key -> (friendly name, slot index)."""
         deadline = time.monotonic() + timeout
         while True:
             names = self.readers()
             found = {}
-            for prefix in prefixes:
-                match = next((n for n in names if n.startswith(prefix + " ") and n.endswith(" 00")), None)
+            for key, (prefix, index) in wanted.items():
+                pattern = re.compile(rf"{re.escape(prefix)} [0-9A-F]{{2}} {index:02X}")
+                match = next((n for n in names if pattern.fullmatch(n)), None)
                 if match:
-                    found[prefix] = match
-            if len(found) == len(prefixes):
+                    found[key] = match
+            if len(found) == len(wanted):
                 return found
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.02)
-
-    def card_present(self, reader: str) -> bool:
-        return bool(self._state(reader, 0) & self.scard.SCARD_STATE_PRESENT)
 
     def wait_card(self, reader: str, present: bool, timeout: float) -> bool:
         """Block until pcscd reports the card in *reader* present (or absent). True on success."""
@@ -75,14 +75,5 @@ class PcscProbe:
                 state = event & ~s.SCARD_STATE_CHANGED
                 if time.monotonic() > deadline:
                     return False
-        finally:
-            s.SCardReleaseContext(ctx)
-
-    def _state(self, reader: str, timeout_ms: int) -> int:
-        s = self.scard
-        ctx = self._context()
-        try:
-            hresult, states = s.SCardGetStatusChange(ctx, timeout_ms, [(reader, s.SCARD_STATE_UNAWARE)])
-            return states[0][1] if hresult == s.SCARD_S_SUCCESS else 0
         finally:
             s.SCardReleaseContext(ctx)

@@ -10,6 +10,9 @@ test asks for a fixture.
 * ``vitale_readers`` (function): the same bench, emptied after the test, so every test starts
   with empty readers.
 
+The cards answer at once by default; ``pytest --vitale-timing real`` makes them answer in a real
+card's time (docs/virtual-cards.md), and a test can switch with ``vitale_bench.set_timing``.
+
 When pcscd, the vpcd driver or pyscard is missing, the fixture fails with the exact install
 command when the ``CI`` environment variable is set (never a silent skip in CI), and skips with
 the same message otherwise.
@@ -29,12 +32,12 @@ def _unavailable(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def vitale_bench(tmp_path_factory):
+def vitale_bench(tmp_path_factory, request):
     """A running virtual PC/SC bench for the whole session (readers "Vitale" and "CPS")."""
     from bridge.bench.bench import Bench
     from bridge.bench.preflight import BenchUnavailable
 
-    bench = Bench(home=tmp_path_factory.mktemp("vitale-bench-home"))
+    bench = Bench(home=tmp_path_factory.mktemp("vitale-bench-home"), timing=request.config.getoption("vitale_timing"))
     try:
         bench.start()  # checks the machine first: the message names every missing piece
     except BenchUnavailable as exc:
@@ -47,11 +50,23 @@ def vitale_bench(tmp_path_factory):
 
 @pytest.fixture
 def vitale_readers(vitale_bench):
-    """The session bench, with every reader emptied after the test."""
+    """The session bench, with every reader emptied (and the session's timing back) after the test."""
+    timing = vitale_bench.timing
     try:
         yield vitale_bench
     finally:
         vitale_bench.clear()
+        vitale_bench.set_timing(timing)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--vitale-timing",
+        dest="vitale_timing",
+        choices=("instant", "real"),
+        default="instant",
+        help="virtual PC/SC bench: cards answer at once (instant, default) or in a real card's time (real)",
+    )
 
 
 def pytest_configure(config):

@@ -17,11 +17,40 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import IntEnum
 
 from bridge.cards.connection import Connection
 from bridge.errors import CardCommunicationError, TimeoutError_
 
-SW_OK = 0x9000
+
+class SW(IntEnum):
+    """Status words by their ISO 7816-4 names (as yubikit's ``SW``).
+
+    Shared with the virtual cards (:mod:`bridge.virtualcards`): these are fixed numbers of the
+    standard, and the bench tests pin the bytes the cards answer literally, so sharing the
+    names cannot hide a wrong value on either side. ``BYTES_REMAINING`` and ``EXACT_LENGTH``
+    are families: the low byte carries a length (``SW.BYTES_REMAINING | 0x1C``).
+    """
+
+    OK = 0x9000
+    BYTES_REMAINING = 0x6100  # | remaining: data waits for GET RESPONSE (T=0)
+    WRONG_LENGTH = 0x6700
+    SECURITY_STATUS = 0x6982  # security status not satisfied (protected file)
+    AUTH_BLOCKED = 0x6983
+    CONDITIONS_OF_USE = 0x6985  # e.g. nothing to GET RESPONSE
+    NO_CURRENT_EF = 0x6986
+    WRONG_DATA = 0x6A80
+    FILE_NOT_FOUND = 0x6A82
+    RECORD_NOT_FOUND = 0x6A83
+    INCORRECT_P1P2 = 0x6A86
+    REFERENCE_NOT_FOUND = 0x6A88
+    WRONG_OFFSET = 0x6B00
+    EXACT_LENGTH = 0x6C00  # | exact Le: resend the same command with this Le (T=0)
+    INS_NOT_SUPPORTED = 0x6D00
+    CLA_NOT_SUPPORTED = 0x6E00
+    NO_PRECISE_DIAGNOSIS = 0x6F00
+
+
 #: Most GET RESPONSE rounds accepted for one command (a card looping on 61xx is broken).
 MAX_RESPONSE_ROUNDS = 64
 #: Default time budget for one read (all its APDUs), in seconds.
@@ -103,15 +132,15 @@ class WrongLengthError(StatusWordError):
 
 def raise_for_status(sw: int, ins: int) -> None:
     """The one place a status word becomes an exception. 9000 and 62xx warnings pass."""
-    if sw == SW_OK or sw >> 8 == 0x62:
+    if sw == SW.OK or sw >> 8 == 0x62:
         return
-    if sw in (0x6982, 0x6983, 0x6985, 0x6986):
+    if sw in (SW.SECURITY_STATUS, SW.AUTH_BLOCKED, SW.CONDITIONS_OF_USE, SW.NO_CURRENT_EF):
         raise SecurityStatusError(sw, ins)
-    if sw in (0x6A82, 0x6A83, 0x6A86, 0x6B00, 0x6A88):
+    if sw in (SW.FILE_NOT_FOUND, SW.RECORD_NOT_FOUND, SW.INCORRECT_P1P2, SW.WRONG_OFFSET, SW.REFERENCE_NOT_FOUND):
         raise FileNotFoundOnCard(sw, ins)
-    if sw in (0x6D00, 0x6E00):
+    if sw in (SW.INS_NOT_SUPPORTED, SW.CLA_NOT_SUPPORTED):
         raise UnsupportedCommandError(sw, ins)
-    if sw == 0x6700 or sw >> 8 == 0x6C:
+    if sw == SW.WRONG_LENGTH or sw >> 8 == SW.EXACT_LENGTH >> 8:
         raise WrongLengthError(sw, ins)
     raise StatusWordError(sw, ins)
 
@@ -134,7 +163,7 @@ class ApduProcessor:
             raise TimeoutError_("The card took too long to answer. Remove it, insert it again and retry.")
         return self.connection.transmit(apdu)
 
-    def send(self, apdu: bytes, *, want_data: bool = True, check: bool = True) -> Response:
+    def send(self, apdu: bytes, *, want_data: bool = True) -> Response:
         """Send *apdu*; follow ``6C xx`` and (when *want_data*) ``61 xx``; check the status.
 
         With ``want_data=False`` a ``61 xx`` is taken as success without fetching the bytes the
@@ -142,21 +171,20 @@ class ApduProcessor:
         it saves one exchange.
         """
         data, sw = self._transmit(apdu)
-        if sw >> 8 == 0x6C:
+        if sw >> 8 == SW.EXACT_LENGTH >> 8:
             data, sw = self._transmit(with_le(apdu, sw & 0xFF))
-        if sw >> 8 == 0x61:
+        if sw >> 8 == SW.BYTES_REMAINING >> 8:
             if not want_data:
-                return Response(data, SW_OK)
+                return Response(data, SW.OK)
             chunks = [data]
             for _ in range(MAX_RESPONSE_ROUNDS):
                 get_response = command(0x00, 0xC0, 0, 0, le=sw & 0xFF)
                 more, sw = self._transmit(get_response)
-                if sw >> 8 == 0x6C:
+                if sw >> 8 == SW.EXACT_LENGTH >> 8:
                     more, sw = self._transmit(with_le(get_response, sw & 0xFF))
                 chunks.append(more)
-                if sw >> 8 != 0x61:
+                if sw >> 8 != SW.BYTES_REMAINING >> 8:
                     break
             data = b"".join(chunks)
-        if check:
-            raise_for_status(sw, apdu[1])
+        raise_for_status(sw, apdu[1])
         return Response(data, sw)

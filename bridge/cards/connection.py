@@ -33,7 +33,8 @@ class Connection(Protocol):
 @dataclass(frozen=True)
 class ProtectedBeneficiary:
     qualite: str
-    rang_naissance: int = 1
+    #: None when the licensed API does not give it.
+    rang_naissance: int | None = None
     #: Up to three périodes de droits, as on the card: (start YYYYMMDD, end YYYYMMDD).
     droits: tuple[tuple[str | None, str | None], ...] = ()
 

@@ -90,7 +90,14 @@ class Beneficiary(WireModel):
     nom: str
     prenom: str
     date_naissance: BirthDate
-    rang_naissance: int = Field(default=1, ge=1, description="Birth rank among twins; 1 by default.")
+    rang_naissance: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Birth rank among twins, or null when the card did not give it: no publicly attested tag "
+            "of the clear files holds it, so only the licensed reading (scope 'full') gives it."
+        ),
+    )
     nir: Nir | None = None
     amo: AmoBeneficiaire | None = Field(default=None, description="Only with scope 'full'.")
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
@@ -121,8 +128,17 @@ class VitaleRead(WireModel):
     reader: str
     card_type: CardType
     atr: str
-    serial_number: str | None = None
-    validity: Validity | None = None
+    serial_number: str | None = Field(
+        default=None,
+        description="Null unless the licensed reading (scope 'full') gave it: no attested clear tag holds it.",
+    )
+    validity: Validity | None = Field(
+        default=None,
+        description=(
+            "Null when the card gave no validity. start: tag 66/80 of a clear file, when read; end: only "
+            "from the licensed reading (scope 'full')."
+        ),
+    )
     beneficiaries: list[Beneficiary]
     amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability

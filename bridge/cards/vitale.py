@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from enum import Enum
 
 from bridge.cards import atr as atr_table
 from bridge.cards import dates, nir, tlv
@@ -47,8 +48,15 @@ from bridge.errors import CardCommunicationError, UnsupportedCardError
 
 log = logging.getLogger("vitale_bridge.cards")
 
-AID_VITALE = bytes.fromhex("D250000002564954414C45")  # "VITALE"
-AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")  # "MF_VITALE"
+
+
+class AID(bytes, Enum):
+    """Application identifiers (DF names) of the carte Vitale 2 (public readers: cardpeek, Rufus)."""
+
+    VITALE = bytes.fromhex("D250000002564954414C45")  # "VITALE"
+    MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")  # "MF_VITALE"
+
+
 FID_MF = bytes.fromhex("3F00")
 FID_DIRECTORY = bytes.fromhex("2001")
 SFI_DATA = 2
@@ -63,8 +71,6 @@ TAG_PRENOM = 0x81
 TAG_NAISSANCE = 0x82
 TAG_NIR = 0x93
 TAG_VALIDITE_DEBUT = 0x80  # inside TAG_CARTE
-TAG_DIRECTORY = 0xE0
-TAG_DIRECTORY_AIDS = 0xA0
 TAG_DIRECTORY_AID = 0x82
 TAG_DIRECTORY_FILE = 0x80
 
@@ -201,7 +207,7 @@ class VitaleSession:
         if identity.lstrip(b"\x00\xff")[:1] != bytes([TAG_BENEFICIAIRE]):
             raise FileNotFoundOnCard(0x6A82, INS_READ_BINARY)  # no 65 template: try the directory
         try:
-            self._select_aid(AID_VITALE)
+            self._select_aid(AID.VITALE)
         except UnsupportedCommandError:
             raise
         except StatusWordError as exc:
@@ -220,14 +226,14 @@ class VitaleSession:
 
     def _read_directory_path(self) -> tuple[list[tuple[str, bytes]], list[str]]:
         try:
-            self._select_aid(AID_VITALE)
+            self._select_aid(AID.VITALE)
             self._select_ef(FID_DIRECTORY)
             directory = self._read_current()
         except StatusWordError as exc:
             raise self._not_vitale() from exc
         files: list[tuple[str, bytes]] = []
         protected: list[str] = []
-        current_aid = AID_VITALE
+        current_aid = AID.VITALE
         for name, aid, fid in parse_directory(directory):
             try:
                 if aid and aid != current_aid:
@@ -345,6 +351,6 @@ def amo_from_protected(
                     for s, e in p.droits[:3]
                 ],
             )
-            b = b.model_copy(update={"amo": amo, "rang_naissance": max(1, p.rang_naissance)})
+            b = b.model_copy(update={"amo": amo, "rang_naissance": p.rang_naissance})
         out.append(b)
     return assure, out

@@ -97,7 +97,8 @@ def format_read(result: Any) -> str:
         if date.missing_century:
             shown += " (sans siècle)"
         qualite = b.amo.qualite_libelle or b.amo.qualite if b.amo else "-"
-        rows.append([str(i), b.nom, b.prenom, shown, str(b.rang_naissance), display(b.nir), qualite])
+        rang = str(b.rang_naissance) if b.rang_naissance is not None else "unknown"  # never a default 1
+        rows.append([str(i), b.nom, b.prenom, shown, rang, display(b.nir), qualite])
     out += ["", _table(rows, ["#", "Nom", "Prénom", "Naissance", "Rang", "NIR", "Qualité"]), ""]
     if result.amo:
         a = result.amo

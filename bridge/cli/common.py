@@ -11,7 +11,12 @@ from bridge.settings import Paths
 
 
 def paths_from(args: argparse.Namespace) -> Paths:
-    return Paths.resolve(getattr(args, "home", None))
+    paths = Paths.resolve(getattr(args, "home", None))
+    if getattr(args, "command", None) not in ("simulate", "demo"):  # those own a bench
+        from bridge.bench.discover import use_running_bench
+
+        use_running_bench(paths.data_dir)  # the demo's readers, from another terminal
+    return paths
 
 
 def prepare(args: argparse.Namespace, level: str | None = None, *, log_file: bool = True) -> Paths:

@@ -28,19 +28,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="pcsc: virtual readers through pcscd (default); simulator: in-process cards with AMO data")
     p.add_argument("--profile", default="famille", help="carte Vitale profile (default famille)")
     p.add_argument("--cps", default="cps3", help="CPS profile, or 'none' (default cps3)")
+    from bridge.cli.simulate import add_timing
+
+    add_timing(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.cli.simulate import timing_model
     from bridge.settings import Settings
 
     # The terminal is for the demo's own output: routine INFO lines go to the log file only.
     paths = prepare(args, "WARNING" if args.log_level == "INFO" else None)
+    timing = timing_model(args) if args.timing == "real" else None
     profiles = [args.profile] + ([] if args.cps.lower() == "none" else [args.cps])
     bench = None
     driver = args.driver
     if driver == "pcsc":
-        bench, problem = _start_bench(args, profiles)
+        bench, problem = _start_bench(args, profiles, timing)
         if bench is None:
             print(f"note: the virtual PC/SC bench is not available ({problem}).\n"
                   "      Falling back to the in-process simulator driver.", file=sys.stderr)
@@ -48,14 +53,14 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(paths=paths, port=args.port, driver=driver,
                         profiles=profiles if driver == "simulator" else [])
     try:
-        asyncio.run(_serve(settings, args.page_port, bench is not None))
+        asyncio.run(_serve(settings, args.page_port, bench, timing))
     finally:
         if bench is not None:
             bench.stop()
     return 0
 
 
-def _start_bench(args: argparse.Namespace, profiles: list[str]):
+def _start_bench(args: argparse.Namespace, profiles: list[str], timing):
     """Start the bench in the main thread (pcscd is bound to the thread that starts it)."""
     try:
         from bridge.bench.bench import Bench
@@ -64,6 +69,8 @@ def _start_bench(args: argparse.Namespace, profiles: list[str]):
         return None, str(exc)
     try:
         bench = Bench(home=getattr(args, "home", None), socket="private")
+        bench.set_timing("real" if timing else "instant", timing)
+        bench.owner = "demo"
         bench.start()
     except BenchUnavailable as exc:
         return None, str(exc)
@@ -73,7 +80,7 @@ def _start_bench(args: argparse.Namespace, profiles: list[str]):
     return bench, None
 
 
-async def _serve(settings, page_port: int, on_bench: bool) -> None:
+async def _serve(settings, page_port: int, bench, timing) -> None:
     from bridge.app import Bridge
     from bridge.cli.cards import format_read
     from bridge.demo.server import start_demo_server
@@ -81,14 +88,22 @@ async def _serve(settings, page_port: int, on_bench: bool) -> None:
     from bridge.identity import DEFAULT_PORT
     from bridge.transport.websocket import WebSocketServer
 
+    on_bench = bench is not None
     bridge = Bridge(settings)
     server = WebSocketServer(bridge)
+    set_timing = getattr(getattr(bridge.cards, "driver", None), "set_timing", None)
+    if set_timing is not None:  # the simulator driver: its cards take a real card's time too
+        set_timing(timing)
     page = start_demo_server(page_port, "127.0.0.1")
     try:
         async with bridge:
             await server.start()
             where = "virtual readers through pcscd (pcsc driver)" if on_bench else "in-process simulator driver"
-            print(f"vitale-bridge demo: {where}")
+            print(f"vitale-bridge demo: {where}, {'real' if timing else 'instant'} card timing")
+            if on_bench:
+                pcsc = ", ".join(s["pcscReader"] for s in bench.status())
+                print(f"Readers: {pcsc} on a private pcscd socket ({', '.join(f'{k}={v}' for k, v in bench.env.items())});\n"
+                      "  'vitale-bridge readers | read | doctor' of this home use it from another terminal.")
             await _wait_for_card(bridge)
             try:
                 result = await bridge.cards.read_vitale(None, "auto", True)

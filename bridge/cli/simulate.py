@@ -36,6 +36,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--socket", choices=["auto", "private", "system"], default="auto",
                    help="pcscd socket: 'system' (/run/pcscd, every PC/SC program sees the readers), "
                    "'private' (clients need PCSCLITE_CSOCK_NAME), 'auto' = system when free (default)")
+    p.add_argument("--dual", action="append", default=[], metavar="NAME",
+                   help="also a dual-slot reader NAME (slots 'NAME 00 00' and 'NAME 00 01'; repeatable)")
+    p.add_argument("--ports", type=int, metavar="BASE",
+                   help="vpcd ports: BASE, BASE+1 for the first reader, BASE+2... (default: 40000 inside "
+                   "pcscd's own network namespace as root, reachable from nowhere else; not root: free ports, "
+                   "which vpcd opens on every interface)")
+    add_timing(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run, action=None)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
@@ -54,6 +61,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         actions.add_parser(name, help=helptext).set_defaults(func=control)
     for a in actions.choices.values():
         a.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+
+def add_timing(p: argparse.ArgumentParser) -> None:
+    """--timing, --clock-mhz, --processing-ms: shared with 'demo' (docs/virtual-cards.md)."""
+    from bridge.virtualcards.timing import DEFAULT_CLOCK_HZ, DEFAULT_PROCESSING
+
+    p.add_argument("--timing", choices=["real", "instant"], default="real",
+                   help="real: the cards answer in a real card's time, from their ATR (default); instant: at once")
+    p.add_argument("--clock-mhz", type=float, default=DEFAULT_CLOCK_HZ / 1e6, metavar="MHZ",
+                   help=f"reader clock given to the cards, for --timing real (default {DEFAULT_CLOCK_HZ / 1e6:g})")
+    p.add_argument("--processing-ms", type=float, default=DEFAULT_PROCESSING * 1e3, metavar="MS",
+                   help=f"card processing time per command, for --timing real (default {DEFAULT_PROCESSING * 1e3:g})")
+
+
+def timing_model(args: argparse.Namespace):
+    """The timing model of --clock-mhz / --processing-ms (SetupError when out of range)."""
+    from bridge.errors import SetupError
+    from bridge.virtualcards.timing import TimingModel
+
+    try:
+        return TimingModel(args.clock_mhz * 1e6, args.processing_ms / 1e3)
+    except ValueError as exc:
+        raise SetupError(f"{exc}: check --clock-mhz and --processing-ms") from None
 
 
 def list_profiles(as_json: bool) -> int:
@@ -123,7 +153,15 @@ def run(args: argparse.Namespace) -> int:
     paths.ensure()
     logs.setup(args.log_level)
     stop = threading.Event()
-    bench = Bench(home=getattr(args, "home", None), socket=args.socket)
+    try:
+        bench = Bench(home=getattr(args, "home", None), socket=args.socket, dual_readers=args.dual,
+                      base_port=args.ports)
+    except ValueError as exc:
+        from bridge.errors import SetupError
+
+        raise SetupError(f"{exc}: check --dual and --ports") from None
+    bench.set_timing(args.timing, timing_model(args))
+    bench.owner = "simulate"
     bench.allow_remote_stop = True
     bench.stop_requested = stop
 
@@ -138,9 +176,10 @@ def run(args: argparse.Namespace) -> int:
         if args.cps.lower() != "none":
             bench.insert(args.cps, "CPS")
         if args.json:
-            print_json({"status": bench.status(), "env": bench.env, "pcscdPid": bench.daemon.pid})
+            print_json({"status": bench.status(), "env": bench.env, "pcscdPid": bench.daemon.pid,
+                        "timing": bench.timing})
         else:
-            print("vitale-bridge simulate: virtual readers ready (Ctrl-C to stop)")
+            print(f"vitale-bridge simulate: virtual readers ready, {bench.timing} timing (Ctrl-C to stop)")
             _print_status(bench.status(), bench.env)
             home = f" --home {args.home}" if getattr(args, "home", None) else ""
             print(f"Drive it: vitale-bridge{home} simulate insert|remove|swap|status ...")

@@ -121,7 +121,8 @@ export interface Beneficiary {
   nom: string;
   prenom: string;
   dateNaissance: BirthDate;
-  rangNaissance: number;
+  /** Null when the card did not give it (clear reads never do; the licensed reading does). */
+  rangNaissance: number | null;
   nir: Nir | null;
   /** Only with scope "full" (a CPS card present). */
   amo: AmoBeneficiaire | null;

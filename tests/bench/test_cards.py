@@ -8,10 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge import profiles
-from bridge.bench.bench import make_card
-from bridge.bench.cps import CpsCard
-from bridge.bench.vitale1 import Vitale1Card
-from bridge.bench.vitale2 import AID_MF_VITALE, AID_VITALE, Vitale2Card
+from bridge.virtualcards import make_card
+from bridge.virtualcards.cps import CpsCard
+from bridge.virtualcards.vitale1 import Vitale1Card
+from bridge.virtualcards.vitale2 import Vitale2Card
+
+# Spelt from the public notes, independently of the cards' own constants.
+AID_VITALE = bytes.fromhex("D250000002564954414C45")
+AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")
 
 from .conftest import T0Reader, fields, parse_tlv
 

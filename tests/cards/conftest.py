@@ -70,8 +70,8 @@ async def until(condition, timeout: float = 5.0, step: float = 0.02) -> None:
 
 
 def apdu_log(card, method: str) -> list[str]:
-    """Wrap the card's *method* (``process`` for a simulated card, ``transmit`` for a bench
-    card) so the returned list gets the hex of every APDU in the order the card receives them."""
+    """Wrap the virtual card's *method* (``transmit``: the bench's and the simulator's cards are
+    the same objects) so the returned list gets the hex of every APDU in the order the card receives them."""
     seen: list[str] = []
     original = getattr(card, method)
 

@@ -142,7 +142,7 @@ async def test_vitale1_is_unsupported(bridge):
 
 async def test_reader_by_part_of_its_name(bridge):
     bridge.cards.driver.insert(profile("famille4"))
-    bridge.cards.driver.insert(profile("seul"))
+    bridge.cards.driver.insert(profile("seul"), "Simulated Vitale Reader 2")  # no reader = replace
     assert (await bridge.cards.read_vitale(reader="vitale reader 2")).beneficiaries[0].nom == "DURAND"
     with pytest.raises(ReaderNotFoundError):  # matches both Vitale readers
         await bridge.cards.read_vitale(reader="Vitale")
@@ -172,7 +172,7 @@ async def test_removed_mid_read_gives_card_removed_and_no_result(bridge):
 async def test_reads_of_one_reader_never_interleave(bridge):
     sim = bridge.cards.driver
     reader = sim.insert(profile("famille4"))
-    log = apdu_log(sim.card(reader), "process")
+    log = apdu_log(sim.card(reader).card, "transmit")  # the virtual card itself
     await bridge.cards.read_vitale()
     single = list(log)
     log.clear()

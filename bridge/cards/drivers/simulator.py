@@ -1,14 +1,19 @@
-"""In-process virtual readers and cards, fed by card profiles (``bridge.profiles``).
+"""In-process virtual readers holding the virtual cards of :mod:`bridge.virtualcards`.
 
-The simulator lets the whole flow run with no PC/SC stack: the Vitale 2 and CPS cards here
-answer the same APDUs a real card answers (T=0 behaviour included: ``61 xx`` after SELECT,
-``6C xx`` on a wrong Le), so :mod:`bridge.cards.vitale` and :mod:`bridge.cards.cps` run
-unchanged. Because profiles also hold the AMO data, a simulated Vitale connection implements
-:class:`~bridge.cards.connection.ProtectedDataReader`, standing in for the licensed reading
-API: that is how ``scope: "full"`` returns AMO data and an OD here, and never over PC/SC.
+The simulator lets the whole flow run with no PC/SC stack. Its cards are the bench's cards
+(one implementation, :mod:`bridge.virtualcards`), called in this process instead of through
+vpcd and pcscd, so :mod:`bridge.cards.vitale` and :mod:`bridge.cards.cps` read exactly what
+they read over PC/SC, APDU for APDU, for every profile.
+
+What is the simulator's own: the AMO data. A profile holds it, and a simulated Vitale
+connection implements :class:`~bridge.cards.connection.ProtectedDataReader`, standing in for
+the licensed reading API: that is how ``scope: "full"`` returns AMO data (and the rang de
+naissance, serial number and end of validity the licensed API gives) here, never over PC/SC.
 
 Cards are inserted and removed from the same process (``insert``, ``remove``), which wakes
-the service's watcher exactly like a reader would.
+the service's watcher exactly like a reader would. ``insert`` without a reader *replaces* the
+card in the default reader of the card's kind (the same meaning as ``vitale-bridge simulate
+insert`` on the bench).
 """
 
 from __future__ import annotations
@@ -19,125 +24,43 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bridge import profiles as profile_store
-from bridge.cards import tlv
 from bridge.cards.connection import (
     ProtectedBeneficiary,
     ProtectedVitaleData,
     ReaderState,
     Snapshot,
 )
-from bridge.cards.vitale import AID_VITALE
 from bridge.errors import CardRemovedError, NoCardError, ReaderNotFoundError
 from bridge.profiles import CpsProfile, Profile, VitaleProfile
+from bridge.virtualcards import make_card
+from bridge.virtualcards.card import VirtualCard
+from bridge.virtualcards.timing import TimingModel
 
 VITALE_READER = "Simulated Vitale Reader"
 CPS_READER = "Simulated CPS Reader"
 
-SW_OK = 0x9000
-
 
 class SimulatedCard:
-    """A card that answers APDUs. Subclasses hold the content."""
+    """A virtual card in a simulated reader, with the simulator's own extras (AMO data, hooks)."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, card: VirtualCard) -> None:
         self.profile = profile
-        self.atr = bytes.fromhex(profile.atr)
-        self._pending = b""
+        self.card = card
+        self.atr = card.atr
         #: Test hook: the card is pulled out when this many APDUs have been answered.
         self.remove_after: int | None = None
         self.apdus = 0
+        card.power_on()
 
-    def process(self, apdu: bytes) -> tuple[bytes, int]:
-        if len(apdu) < 4:
-            return b"", 0x6700
-        if apdu[1] == 0xC0:  # GET RESPONSE
-            le = apdu[4] if len(apdu) > 4 else 0
-            if not self._pending:
-                return b"", 0x6985
-            if le != len(self._pending):
-                return b"", 0x6C00 | len(self._pending)
-            out, self._pending = self._pending, b""
-            return out, SW_OK
-        self._pending = b""
-        return self.command(apdu)
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        response = self.card.transmit_paced(apdu)
+        return response[:-2], int.from_bytes(response[-2:], "big")
 
-    def command(self, apdu: bytes) -> tuple[bytes, int]:
-        return b"", 0x6E00
-
-    def _offer(self, data: bytes) -> tuple[bytes, int]:
-        """T=0: the response waits for GET RESPONSE."""
-        self._pending = data
-        return b"", 0x6100 | len(data)
-
-    @staticmethod
-    def _read(content: bytes, offset: int, le: int) -> tuple[bytes, int]:
-        if offset >= len(content):
-            return b"", 0x6B00
-        available = min(len(content) - offset, 256)
-        wanted = le or 256
-        if wanted != available and not (le and le < available):
-            return b"", 0x6C00 | (available & 0xFF)
-        return content[offset : offset + wanted], SW_OK
-
-
-class SimulatedVitale1(SimulatedCard):
-    """Only the ATR and the proprietary ``BC`` class: nothing an ISO reader can use."""
-
-    def command(self, apdu: bytes) -> tuple[bytes, int]:
-        return (b"", 0x6E00) if apdu[0] != 0xBC else (b"", 0x6D00)
-
-
-class SimulatedVitale2(SimulatedCard):
-    profile: VitaleProfile
-
-    def __init__(self, profile: VitaleProfile) -> None:
-        super().__init__(profile)
-        identity = b""
-        nirs = b""
-        for b in profile.beneficiaries:
-            fields = (
-                tlv.encode(0x80, b.nom.encode("latin-1"))
-                + tlv.encode(0x81, b.prenom.encode("latin-1"))
-                + tlv.encode(0x82, b.date_naissance.encode("ascii"))
-            )
-            for tag, value in b.extra_tags.items():
-                fields += tlv.encode(int(tag, 16), bytes.fromhex(value))
-            identity += tlv.encode(0x65, fields)
-            nirs += tlv.encode(0x65, tlv.encode(0x93, b.nir.encode("ascii")))
-        if profile.validity_start:
-            identity += tlv.encode(0x66, tlv.encode(0x80, profile.validity_start.encode("ascii")))
-        self.files = {("MF", 2): identity, ("VITALE", 2): nirs}
-        self.df = "MF"
-        self.ef: bytes | None = None
-
-    def command(self, apdu: bytes) -> tuple[bytes, int]:
-        cla, ins, p1, p2 = apdu[:4]
-        if cla != 0x00:
-            return b"", 0x6E00
-        body = apdu[5 : 5 + apdu[4]] if len(apdu) > 5 else b""
-        if ins == 0xA4:
-            if p1 == 0x00 and body == b"\x3f\x00":
-                self.df, self.ef = "MF", None
-            elif p1 == 0x04 and body == AID_VITALE:
-                self.df, self.ef = "VITALE", None
-            else:
-                return b"", 0x6A82
-            return self._offer(bytes.fromhex("6F03") + bytes([0x84, 0x01, 0x01]))
-        if ins == 0xB0:
-            le = apdu[4] if len(apdu) == 5 else 0
-            if p1 & 0x80:
-                key = (self.df, p1 & 0x1F)
-                if key not in self.files:
-                    return b"", 0x6A82
-                self.ef = bytes([p1 & 0x1F])
-                return self._read(self.files[key], p2, le)
-            if self.ef is None:
-                return b"", 0x6986
-            return self._read(self.files[(self.df, self.ef[0])], (p1 << 8) | p2, le)
-        return b"", 0x6D00
-
-    def protected(self) -> ProtectedVitaleData:
+    def protected(self) -> ProtectedVitaleData | None:
+        """What the licensed API would return: only a Vitale 2 profile has it."""
         p = self.profile
+        if not isinstance(p, VitaleProfile) or p.card_type != "vitale2":
+            return None
         return ProtectedVitaleData(
             regime=p.amo.regime,
             caisse=p.amo.caisse,
@@ -156,39 +79,12 @@ class SimulatedVitale2(SimulatedCard):
         )
 
 
-class SimulatedCps(SimulatedCard):
-    profile: CpsProfile
-
-    def __init__(self, profile: CpsProfile) -> None:
-        super().__init__(profile)
-        self.number_file = tlv.encode(0x5A, bytes.fromhex(profile.card_number))
-        self.selected = False
-
-    def command(self, apdu: bytes) -> tuple[bytes, int]:
-        ins = apdu[1]
-        if ins == 0xA4:
-            body = apdu[5 : 5 + apdu[4]] if len(apdu) > 5 else b""
-            self.selected = body == bytes.fromhex("3F00D003")
-            if not self.selected:
-                return b"", 0x6A82
-            return self._offer(bytes.fromhex("62 03 83 01 03".replace(" ", "")))
-        if ins == 0xB0:
-            if not self.selected:
-                return b"", 0x6986
-            return self._read(self.number_file, (apdu[2] << 8) | apdu[3], apdu[4] if len(apdu) == 5 else 0)
-        if ins == 0xCB:
-            p = self.profile
-            inner = tlv.encode(0x9A, bytes([p.pin_tries_max])) + tlv.encode(0x9B, bytes([p.pin_tries_remaining]))
-            return self._offer(tlv.encode(0xBF8101, tlv.encode(0xA0, inner)))
-        return b"", 0x6D00
-
-
 def card_for(profile: Profile) -> SimulatedCard:
-    if isinstance(profile, CpsProfile):
-        return SimulatedCps(profile)
-    if profile.card_type == "vitale1":
-        return SimulatedVitale1(profile)
-    return SimulatedVitale2(profile)
+    return SimulatedCard(profile, make_card(profile))
+
+
+def default_reader(profile: Profile) -> str:
+    return CPS_READER if isinstance(profile, CpsProfile) else VITALE_READER
 
 
 class _Slot:
@@ -218,7 +114,7 @@ class SimulatorConnection:
             self._driver.remove(self.reader)
             raise CardRemovedError(reader=self.reader)
         card.apdus += 1
-        return card.process(bytes(apdu))
+        return card.transmit(bytes(apdu))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -230,10 +126,10 @@ class SimulatorConnection:
         self._card = None
 
     def read_protected(self) -> ProtectedVitaleData:
-        card = self._check()
-        if not isinstance(card, SimulatedVitale2):
+        protected = self._check().protected()
+        if protected is None:
             raise CardRemovedError(reader=self.reader)
-        return card.protected()
+        return protected
 
 
 class SimulatorDriver:
@@ -247,10 +143,27 @@ class SimulatorDriver:
         self._cond = threading.Condition()
         self._slots: dict[str, _Slot] = {}
         self._cancelled = False
+        #: None: the cards answer at once; a model: in a real card's time (``demo --timing real``).
+        self._timing: TimingModel | None = None
         for ref in profiles:
-            self.insert(ref)
+            # Start-up cards: a second card of the same kind gets a reader of its own.
+            loaded = profile_store.load(ref)
+            base = default_reader(loaded)
+            reader, n = base, 1
+            while reader in self._slots:
+                n += 1
+                reader = f"{base} {n}"
+            self.insert(loaded, reader)
 
     # --- control (tests, demos, the simulator.* methods) -------------------------------------
+
+    def set_timing(self, model: TimingModel | None) -> None:
+        """Pace the cards like real ones (:mod:`bridge.virtualcards.timing`), or not (None)."""
+        with self._cond:
+            self._timing = model
+            for slot in self._slots.values():
+                if slot.card is not None:
+                    slot.card.card.timing = model
 
     def add_reader(self, name: str) -> None:
         with self._cond:
@@ -266,18 +179,17 @@ class SimulatorDriver:
     def insert(self, profile: str | Profile, reader: str | None = None) -> str:
         """Put the card of *profile* into *reader* (created if needed); returns the reader name.
 
-        Without a reader, a Vitale goes to the Vitale reader and a CPS to the CPS reader; a
-        second card of the same kind gets a reader of its own.
+        Without a reader, the card *replaces* the one in the default reader of its kind: a
+        carte Vitale goes to "Simulated Vitale Reader", a CPS to "Simulated CPS Reader" (as
+        ``vitale-bridge simulate insert`` does on the bench). A card already in the reader is
+        pulled out first (the watcher sees a new card: the generation changes).
         """
         loaded = profile_store.load(profile) if isinstance(profile, str) else profile
         card = card_for(loaded)
         with self._cond:
+            card.card.timing = self._timing
             if reader is None:
-                base = CPS_READER if isinstance(loaded, CpsProfile) else VITALE_READER
-                reader, n = base, 1
-                while reader in self._slots and self._slots[reader].card is not None:
-                    n += 1
-                    reader = f"{base} {n}"
+                reader = default_reader(loaded)
             slot = self._slots.setdefault(reader, _Slot())
             slot.card = card
             slot.generation += 1

@@ -74,7 +74,7 @@ function fill(beneficiary) {
   f.nom.value = beneficiary.nom || "";
   f.prenom.value = beneficiary.prenom || "";
   f.dateNaissance.value = frenchDate(beneficiary.dateNaissance);
-  f.rang.value = String(beneficiary.rangNaissance || 1);
+  f.rang.value = beneficiary.rangNaissance == null ? "" : String(beneficiary.rangNaissance); // null: not given by the card
   f.nir.value = beneficiary.nir ? beneficiary.nir.number : "";
   f.cle.value = beneficiary.nir && beneficiary.nir.key ? beneficiary.nir.key : "";
   f.qualite.value = beneficiary.amo ? beneficiary.amo.qualiteLibelle || beneficiary.amo.qualite : "";

@@ -92,7 +92,7 @@ export function renderVitale(read) {
       {},
       row(t("field_nir"), nir(b.nir)),
       row(t("field_birth"), birth(b.dateNaissance)),
-      row(t("field_rang"), b.rangNaissance && b.rangNaissance > 1 ? b.rangNaissance : null),
+      row(t("field_rang"), b.rangNaissance ?? t("value_unknown")), // null: the card did not give it
       row(t("field_qualite"), b.amo ? b.amo.qualiteLibelle || b.amo.qualite : null),
     );
     list.append(el("li", { "data-testid": "beneficiary" }, el("strong", {}, `${b.nom || ""} ${b.prenom || ""}`.trim()), table));

@@ -15,10 +15,10 @@ Shared by the Vitale 2 and CPS cards. The answers (see docs/virtual-cards.md):
 
 from __future__ import annotations
 
-from bridge.bench import apdu
-from bridge.bench.apdu import Command, sw_bytes
-from bridge.bench.card import VirtualCard
-from bridge.bench.filesystem import DF, EF
+from bridge.virtualcards import apdu
+from bridge.virtualcards.apdu import SW, Command, sw_bytes
+from bridge.virtualcards.card import VirtualCard
+from bridge.virtualcards.filesystem import DF, EF
 
 MF_FID = 0x3F00
 
@@ -36,7 +36,7 @@ class IsoCard(VirtualCard):
 
     def process(self, cmd: Command) -> bytes:
         if cmd.cla != 0x00:
-            return sw_bytes(apdu.SW_CLA_NOT_SUPPORTED)
+            return sw_bytes(SW.CLA_NOT_SUPPORTED)
         if cmd.ins == apdu.INS_SELECT:
             return self.select(cmd)
         if cmd.ins == apdu.INS_READ_BINARY:
@@ -44,27 +44,27 @@ class IsoCard(VirtualCard):
         return self.other(cmd)
 
     def other(self, cmd: Command) -> bytes:
-        return sw_bytes(apdu.SW_INS_NOT_SUPPORTED)
+        return sw_bytes(SW.INS_NOT_SUPPORTED)
 
     # --- SELECT -----------------------------------------------------------------------------------
     def select(self, cmd: Command) -> bytes:
         if cmd.p2 not in (0x00, 0x04, 0x0C):
-            return sw_bytes(apdu.SW_WRONG_P1P2)
+            return sw_bytes(SW.INCORRECT_P1P2)
         try:
             found = self._find(cmd.p1, cmd.data)
         except ValueError:
-            return sw_bytes(apdu.SW_WRONG_LENGTH)
+            return sw_bytes(SW.WRONG_LENGTH)
         if found is None:
-            return sw_bytes(apdu.SW_FILE_NOT_FOUND)
+            return sw_bytes(SW.FILE_NOT_FOUND)
         if found == "p1":
-            return sw_bytes(apdu.SW_WRONG_P1P2)
+            return sw_bytes(SW.INCORRECT_P1P2)
         if isinstance(found, DF):
             self.current_df, self.current_ef = found, None
         else:
             df, ef = found
             self.current_df, self.current_ef = df, ef
         if cmd.p2 == 0x0C:
-            return sw_bytes(apdu.SW_OK)
+            return sw_bytes(SW.OK)
         fcp = found.fcp() if isinstance(found, DF) else found[1].fcp()
         return self.outgoing(fcp)
 
@@ -107,21 +107,21 @@ class IsoCard(VirtualCard):
     def read_binary(self, cmd: Command) -> bytes:
         if cmd.p1 & 0x80:
             if cmd.p1 & 0x60:
-                return sw_bytes(apdu.SW_WRONG_P1P2)
+                return sw_bytes(SW.INCORRECT_P1P2)
             ef = self.current_df.ef_by_sfi(cmd.p1 & 0x1F)
             if ef is None:
-                return sw_bytes(apdu.SW_FILE_NOT_FOUND)
+                return sw_bytes(SW.FILE_NOT_FOUND)
             self.current_ef = ef
             offset = cmd.p2
         else:
             ef = self.current_ef
             if ef is None:
-                return sw_bytes(apdu.SW_NO_CURRENT_EF)
+                return sw_bytes(SW.NO_CURRENT_EF)
             offset = (cmd.p1 << 8) | cmd.p2
         if ef.protected:
-            return sw_bytes(apdu.SW_SECURITY_STATUS)
+            return sw_bytes(SW.SECURITY_STATUS)
         if cmd.ne is None:
-            return sw_bytes(apdu.SW_WRONG_LENGTH)
+            return sw_bytes(SW.WRONG_LENGTH)
         if offset >= ef.size:
-            return sw_bytes(apdu.SW_WRONG_OFFSET)
+            return sw_bytes(SW.WRONG_OFFSET)
         return self.exact(cmd, ef.content[offset:])

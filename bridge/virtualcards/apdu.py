@@ -1,32 +1,36 @@
-"""Command APDUs as a virtual card receives them, and the status words it answers.
+"""Command APDUs as a virtual card receives them, the status words it answers, and its AIDs.
 
-The card side of ISO 7816-4 short APDUs only: a virtual card parses what vpcd forwards (the
-application's APDU exactly as sent, since vpcd does no T=0 transformation) and answers bytes.
+The card side of ISO 7816-4 short APDUs only: a virtual card parses what it is given (the
+application's APDU exactly as sent: vpcd does no T=0 transformation, nor does the simulator
+driver) and answers bytes.
+
+Status words are the card layer's :class:`bridge.cards.apdu.SW` (numbers of the standard; the
+bench tests pin the bytes literally). The AIDs are spelt here again, on purpose: they are what
+the reader must find on the card, and a reader with a wrong AID must fail against these cards,
+which it could not if both sides read the same constant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-# Status words the virtual cards answer (ISO 7816-4 names).
-SW_OK = 0x9000
-SW_BYTES_REMAINING = 0x6100  # | remaining: data waits for GET RESPONSE (T=0)
-SW_WRONG_LENGTH = 0x6700
-SW_SECURITY_STATUS = 0x6982  # security status not satisfied (protected file)
-SW_CONDITIONS = 0x6985  # conditions of use not satisfied (e.g. nothing to GET RESPONSE)
-SW_NO_CURRENT_EF = 0x6986
-SW_WRONG_DATA = 0x6A80
-SW_FILE_NOT_FOUND = 0x6A82
-SW_WRONG_P1P2 = 0x6A86
-SW_WRONG_OFFSET = 0x6B00
-SW_EXACT_LENGTH = 0x6C00  # | exact Le: resend the same command with this Le (T=0)
-SW_INS_NOT_SUPPORTED = 0x6D00
-SW_CLA_NOT_SUPPORTED = 0x6E00
+from bridge.cards.apdu import SW
+
+__all__ = ["AID", "SW", "Command", "MalformedApdu", "sw_bytes"]
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
 INS_GET_RESPONSE = 0xC0
 INS_GET_DATA_BER = 0xCB
+
+
+class AID(bytes, Enum):
+    """Application identifiers (DF names) of the virtual cards, from the public card notes."""
+
+    MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")  # "MF_VITALE"
+    VITALE = bytes.fromhex("D250000002564954414C45")  # "VITALE"
+    CPX = bytes.fromhex("E828BD080F80250000 01FF0010".replace(" ", ""))  # IAS-ECC CPx, contact
 
 
 class MalformedApdu(ValueError):

@@ -13,10 +13,25 @@ once, so each card module only says *what* it answers:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 
-from bridge.bench import apdu
-from bridge.bench.apdu import Command, sw_bytes
+from bridge.virtualcards import apdu
+from bridge.virtualcards.apdu import SW, Command, sw_bytes
+from bridge.virtualcards.timing import AtrParameters, TimingModel
+
+#: Below this, pacing spins instead of sleeping (sleep overshoots by ~0.1 ms on Linux).
+_SPIN = 0.0003
+
+
+def pace_until(deadline: float) -> None:
+    """Wait until ``time.perf_counter()`` reaches *deadline*: sleep, then spin the last bit."""
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return
+        if left > _SPIN:
+            time.sleep(left - _SPIN)
 
 
 class VirtualCard(ABC):
@@ -27,6 +42,9 @@ class VirtualCard(ABC):
         self.atr = atr
         self._pending = b""  # answer waiting for GET RESPONSE
         self.powered = False
+        #: None: answers at once ("instant"); a model: answers in a real card's time ("real").
+        self.timing: TimingModel | None = None
+        self._speed = AtrParameters.from_atr(atr)
 
     # --- power (vpcd control bytes) -----------------------------------------------------------
     def power_on(self) -> None:
@@ -51,14 +69,31 @@ class VirtualCard(ABC):
             cmd = Command.parse(raw)
         except apdu.MalformedApdu:
             self._pending = b""
-            return sw_bytes(apdu.SW_WRONG_LENGTH)
+            return sw_bytes(SW.WRONG_LENGTH)
         if cmd.ins == apdu.INS_GET_RESPONSE and cmd.cla in self.get_response_classes():
             return self._get_response(cmd)
         self._pending = b""  # T=0: GET RESPONSE must follow at once
         try:
             return self.process(cmd)
         except Exception:  # noqa: BLE001 - a card never crashes the bench
-            return sw_bytes(0x6F00)
+            return sw_bytes(SW.NO_PRECISE_DIAGNOSIS)
+
+    def transmit_paced(self, raw: bytes) -> bytes:
+        """:meth:`transmit`, answered no sooner than the real card would (see :mod:`.timing`).
+
+        The carriers (vpcd link, simulator driver) call this one; the time spent computing the
+        answer counts towards the modelled time, so a command never takes more than the model
+        plus the carrier's own cost.
+        """
+        start = time.perf_counter()
+        response = self.transmit(raw)
+        if self.timing is not None:
+            pace_until(start + self.modelled_time(raw, response))
+        return response
+
+    def modelled_time(self, raw: bytes, response: bytes) -> float:
+        """Seconds a real card with this ATR takes for this exchange (0 without a model)."""
+        return self.timing.exchange(self._speed, raw, response) if self.timing else 0.0
 
     def get_response_classes(self) -> tuple[int, ...]:
         return (0x00,)
@@ -71,9 +106,9 @@ class VirtualCard(ABC):
     def outgoing(self, data: bytes) -> bytes:
         """A case-4 answer: ``61 xx`` now, the data with GET RESPONSE (xx = 00 means 256)."""
         if not data:
-            return sw_bytes(apdu.SW_OK)
+            return sw_bytes(SW.OK)
         self._pending = data
-        return sw_bytes(apdu.SW_BYTES_REMAINING | (len(data) & 0xFF))
+        return sw_bytes(SW.BYTES_REMAINING | (len(data) & 0xFF))
 
     @staticmethod
     def exact(cmd: Command, available: bytes) -> bytes:
@@ -82,27 +117,27 @@ class VirtualCard(ABC):
         A T=0 card cannot send fewer bytes than P3 announces, so it asks for the exact length.
         """
         if cmd.ne is None:
-            return sw_bytes(apdu.SW_WRONG_LENGTH)
+            return sw_bytes(SW.WRONG_LENGTH)
         if not available:
-            return sw_bytes(apdu.SW_WRONG_OFFSET)
+            return sw_bytes(SW.WRONG_OFFSET)
         if len(available) >= cmd.ne:
-            return available[: cmd.ne] + sw_bytes(apdu.SW_OK)
-        return sw_bytes(apdu.SW_EXACT_LENGTH | len(available))
+            return available[: cmd.ne] + sw_bytes(SW.OK)
+        return sw_bytes(SW.EXACT_LENGTH | len(available))
 
     def _get_response(self, cmd: Command) -> bytes:
         if cmd.p1 or cmd.p2:
             self._pending = b""
-            return sw_bytes(apdu.SW_WRONG_P1P2)
+            return sw_bytes(SW.INCORRECT_P1P2)
         pending = self._pending
         if not pending:
-            return sw_bytes(apdu.SW_CONDITIONS)
+            return sw_bytes(SW.CONDITIONS_OF_USE)
         if cmd.ne is None:
-            return sw_bytes(apdu.SW_WRONG_LENGTH)
+            return sw_bytes(SW.WRONG_LENGTH)
         if cmd.ne > len(pending):
             # Keep the answer: the reader resends GET RESPONSE with the exact length.
-            return sw_bytes(apdu.SW_EXACT_LENGTH | len(pending))
+            return sw_bytes(SW.EXACT_LENGTH | len(pending))
         chunk, rest = pending[: cmd.ne], pending[cmd.ne :]
         self._pending = rest
         if rest:
-            return chunk + sw_bytes(apdu.SW_BYTES_REMAINING | (min(len(rest), 256) & 0xFF))
-        return chunk + sw_bytes(apdu.SW_OK)
+            return chunk + sw_bytes(SW.BYTES_REMAINING | (min(len(rest), 256) & 0xFF))
+        return chunk + sw_bytes(SW.OK)

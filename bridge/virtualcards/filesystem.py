@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bridge.bench.tlv import tlv
+from bridge.virtualcards.tlv import tlv
 
 
 def padded(content: bytes, *, step: int = 32) -> bytes:

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-from bridge.bench import apdu
-from bridge.bench.apdu import Command, sw_bytes
-from bridge.bench.filesystem import DF, EF
-from bridge.bench.iso_card import IsoCard
-from bridge.bench.tlv import tlv
 from bridge.profiles import CpsProfile
+from bridge.virtualcards import apdu
+from bridge.virtualcards.apdu import AID, SW, Command, sw_bytes
+from bridge.virtualcards.filesystem import DF, EF
+from bridge.virtualcards.iso_card import IsoCard
+from bridge.virtualcards.tlv import tlv
 
-AID_CPX = bytes.fromhex("E828BD080F80250000 01FF0010".replace(" ", ""))
 EF_CARD_NUMBER = 0xD003
 GET_DATA_PIN_COUNTERS = bytes.fromhex("4D087006BF810102A080")
 
@@ -27,7 +26,7 @@ def build_tree(profile: CpsProfile) -> DF:
     mf = DF(fid=0x3F00)
     number = bytes.fromhex(profile.card_number)
     mf.efs.append(EF(EF_CARD_NUMBER, tlv(0x5A, number)))
-    mf.add(DF(name=AID_CPX))
+    mf.add(DF(name=AID.CPX))
     return mf
 
 
@@ -40,11 +39,11 @@ class CpsCard(IsoCard):
     def other(self, cmd: Command) -> bytes:
         if cmd.ins == apdu.INS_GET_DATA_BER:
             if (cmd.p1, cmd.p2) != (0x3F, 0xFF):
-                return sw_bytes(apdu.SW_WRONG_P1P2)
+                return sw_bytes(SW.INCORRECT_P1P2)
             if cmd.data != GET_DATA_PIN_COUNTERS:
-                return sw_bytes(0x6A88)  # referenced data not found
+                return sw_bytes(SW.REFERENCE_NOT_FOUND)  # referenced data not found
             counters = tlv(0x9A, bytes([self.profile.pin_tries_max])) + tlv(
                 0x9B, bytes([self.profile.pin_tries_remaining])
             )
             return self.outgoing(tlv(0x70, tlv("BF8101", tlv(0xA0, counters))))
-        return sw_bytes(apdu.SW_INS_NOT_SUPPORTED)
+        return sw_bytes(SW.INS_NOT_SUPPORTED)

@@ -19,6 +19,3 @@ def tlv(tag: str | int, value: bytes) -> bytes:
     tag_bytes = bytes.fromhex(tag) if isinstance(tag, str) else bytes([tag])
     return tag_bytes + length(len(value)) + value
 
-
-def tlvs(*elements: bytes) -> bytes:
-    return b"".join(elements)

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import hashlib
 
-from bridge.bench.filesystem import DF, EF, padded
-from bridge.bench.iso_card import IsoCard
-from bridge.bench.tlv import tlv
 from bridge.profiles import VitaleProfile
-
-AID_VITALE = bytes.fromhex("D250000002564954414C45")
-AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")
+from bridge.virtualcards.apdu import AID
+from bridge.virtualcards.filesystem import DF, EF, padded
+from bridge.virtualcards.iso_card import IsoCard
+from bridge.virtualcards.tlv import tlv
 
 EF_DIRECTORY, EF_IDENTITE, EF_CARTE, EF_NIR, EF_CERTIF = 0x2001, 0x2002, 0x2003, 0x2004, 0x2005
 EF_AMO_ASSURE, EF_AMO_BENEFICIAIRES = 0x2010, 0x2011
@@ -80,8 +78,8 @@ def certificate_file(profile: VitaleProfile) -> bytes:
 
 
 def directory_file(entries: list[tuple[str, int, int]]) -> bytes:
-    apps = tlv(0x82, ENTRY_MF.to_bytes(2, "big") + b"\x00\x00" + AID_MF_VITALE) + tlv(
-        0x82, ENTRY_VITALE.to_bytes(2, "big") + b"\x00\x00" + AID_VITALE
+    apps = tlv(0x82, ENTRY_MF.to_bytes(2, "big") + b"\x00\x00" + AID.MF_VITALE) + tlv(
+        0x82, ENTRY_VITALE.to_bytes(2, "big") + b"\x00\x00" + AID.VITALE
     )
     files = b"".join(
         tlv(0x80, label.encode("ascii").ljust(8)[:8] + entry.to_bytes(2, "big") + fid.to_bytes(2, "big"))
@@ -91,9 +89,9 @@ def directory_file(entries: list[tuple[str, int, int]]) -> bytes:
 
 
 def build_tree(profile: VitaleProfile) -> DF:
-    mf = DF(fid=0x3F00, name=AID_MF_VITALE)
+    mf = DF(fid=0x3F00, name=AID.MF_VITALE)
     mf.efs.append(EF(EF_IDENTITE, padded(identity_file(profile)), sfi=2, label="IDENTITE"))
-    vitale = mf.add(DF(name=AID_VITALE))
+    vitale = mf.add(DF(name=AID.VITALE))
     listed = [
         EF(EF_NIR, padded(nir_file(profile)), sfi=2, label="NIR"),
         EF(EF_CARTE, padded(card_file(profile)), sfi=3, label="CARTE"),

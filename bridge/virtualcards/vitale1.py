@@ -7,10 +7,9 @@ Le); any other ``BC`` instruction ``6D 00``; any other class ``6E 00``.
 
 from __future__ import annotations
 
-from bridge.bench import apdu
-from bridge.bench.apdu import Command, sw_bytes
-from bridge.bench.card import VirtualCard
 from bridge.profiles import VitaleProfile
+from bridge.virtualcards.apdu import SW, Command, sw_bytes
+from bridge.virtualcards.card import VirtualCard
 
 CLA_B0 = 0xBC
 INS_ADMAX = 0xC0
@@ -30,9 +29,9 @@ class Vitale1Card(VirtualCard):
 
     def process(self, cmd: Command) -> bytes:
         if cmd.cla != CLA_B0:
-            return sw_bytes(apdu.SW_CLA_NOT_SUPPORTED)
+            return sw_bytes(SW.CLA_NOT_SUPPORTED)
         if cmd.ins == INS_ADMAX and cmd.p1 == 0 and cmd.p2 == 0:
             if cmd.ne != len(ADMAX):
-                return sw_bytes(apdu.SW_EXACT_LENGTH | len(ADMAX))
-            return ADMAX + sw_bytes(apdu.SW_OK)
-        return sw_bytes(apdu.SW_INS_NOT_SUPPORTED)
+                return sw_bytes(SW.EXACT_LENGTH | len(ADMAX))
+            return ADMAX + sw_bytes(SW.OK)
+        return sw_bytes(SW.INS_NOT_SUPPORTED)
