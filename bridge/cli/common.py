@@ -13,8 +13,10 @@ from bridge.settings import Paths
 def paths_from(args: argparse.Namespace) -> Paths:
     paths = Paths.resolve(getattr(args, "home", None))
     if getattr(args, "command", None) not in ("simulate", "demo"):  # those own a bench
-        from bridge.bench.discover import use_running_bench
-
+        try:
+            from bridge.bench.discover import use_running_bench
+        except ModuleNotFoundError:  # the packaged host ships without the test bench
+            return paths
         use_running_bench(paths.data_dir)  # the demo's readers, from another terminal
     return paths
 
