@@ -12,7 +12,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from bridge.od.models import OrganismeDestinataire
 from bridge.wire import WireModel
 
 CardType = Literal[
@@ -116,7 +115,7 @@ class Availability(WireModel):
 
 
 class VitaleRead(WireModel):
-    """Result of ``vitale.read``."""
+    """What the card gave (``vitale.read`` adds the OD: :class:`bridge.api.cards.VitaleRead`)."""
 
     reader: str
     card_type: CardType
@@ -126,16 +125,6 @@ class VitaleRead(WireModel):
     beneficiaries: list[Beneficiary]
     amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability
-    organisme_destinataire: OrganismeDestinataire | None = Field(
-        default=None, description="The resolved OD, when AMO data was read and resolveOd was true."
-    )
-    od_status: Literal["resolved", "not-found", "not-requested", "no-amo", "unavailable"] = Field(
-        default="no-amo",
-        description=(
-            "resolved; not-found (no row for these codes in the TOD table); not-requested "
-            "(resolveOd false); no-amo (no AMO data in this read); unavailable (no OD table loaded)."
-        ),
-    )
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
 
 

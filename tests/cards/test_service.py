@@ -1,9 +1,10 @@
-"""CardService on the simulator driver: the CPx rule, OD resolution, events, removal, serialisation."""
+"""CardService on the simulator driver: the CPx rule, OD resolution (bridge.api.cards), events, removal, serialisation."""
 
 import asyncio
 
 import pytest
 
+from bridge.api.cards import read_vitale
 from bridge.errors import (
     CardRemovedError,
     CpsRequiredError,
@@ -39,7 +40,7 @@ async def test_readers_list(bridge):
 
 async def test_clear_read_without_cps(bridge):
     bridge.cards.driver.insert(profile("famille4"))
-    result = await bridge.cards.read_vitale()
+    result = await read_vitale(bridge)
     assert result.availability.scope == "clear"
     assert result.availability.reason_code == "CPS_ABSENT"
     assert result.amo is None and all(b.amo is None for b in result.beneficiaries)
@@ -57,7 +58,7 @@ async def test_full_scope_without_cps_is_refused(bridge):
 async def test_full_read_with_cps_resolves_the_od(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale()  # auto -> full because a CPS is present
+    result = await read_vitale(bridge)  # auto -> full because a CPS is present
     assert result.availability.scope == "full" and result.availability.amo
     assert (result.amo.regime, result.amo.caisse, result.amo.centre, result.amo.code_gestion) == ("01", "751", "0601", "10")
     quals = [(b.amo.qualite, b.amo.qualite_libelle, b.rang_naissance) for b in result.beneficiaries]
@@ -81,7 +82,7 @@ async def lagging_watcher(bridge, monkeypatch, first: str) -> None:
     async def lagging(_new):
         await asyncio.sleep(0.05)
 
-    monkeypatch.setattr(bridge.cards, "_apply", lagging)
+    monkeypatch.setattr(bridge.cards.watcher, "_apply", lagging)
 
 
 async def test_a_vitale_the_watcher_has_not_seen_yet_is_read(bridge, monkeypatch):
@@ -111,7 +112,7 @@ async def test_explicit_clear_with_cps(bridge):
 async def test_od_not_found_does_not_fail_the_read(bridge):
     bridge.cards.driver.insert(profile("unknownod"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale(scope="full")
+    result = await read_vitale(bridge, scope="full")
     assert result.amo.caisse == "000"
     assert result.od_status == "not-found" and result.organisme_destinataire is None
 
@@ -119,7 +120,7 @@ async def test_od_not_found_does_not_fail_the_read(bridge):
 async def test_resolve_od_false(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale(resolve_od=False)
+    result = await read_vitale(bridge, resolve=False)
     assert result.amo is not None and result.od_status == "not-requested"
 
 
@@ -127,7 +128,7 @@ async def test_without_an_od_store(bridge, monkeypatch):
     monkeypatch.delattr(bridge, "od", raising=False)
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale()
+    result = await read_vitale(bridge)
     assert result.amo is not None and result.od_status == "unavailable"
 
 
