@@ -30,6 +30,7 @@ from bridge.errors import (
     OdError,
     OdNotFoundError,
     PcscUnavailableError,
+    ReaderBusyError,
     ReaderNotFoundError,
     TimeoutError_,
     UnsupportedCardError,
@@ -183,6 +184,7 @@ async def simulator_remove(params: SimulatorRemoveParams, ctx: Context) -> Simul
 
 READ_ERRORS = (
     NoReaderError,
+    ReaderBusyError,
     ReaderNotFoundError,
     PcscUnavailableError,
     NoCardError,

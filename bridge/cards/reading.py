@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -19,7 +19,14 @@ from bridge.cards.connection import Driver, ProtectedDataReader, ProtectedVitale
 from bridge.cards.cps import CpsInfo, CpsSession
 from bridge.cards.models import Availability, CpsStatus, Validity, VitaleRead
 from bridge.cards.vitale import VitaleClearData, VitaleSession, amo_from_protected
-from bridge.errors import TimeoutError_
+from bridge.errors import (
+    BridgeError,
+    CardRemovedError,
+    NoCardError,
+    ReaderBusyError,
+    ReaderNotFoundError,
+    TimeoutError_,
+)
 
 log = logging.getLogger("vitale_bridge.cards")
 
@@ -28,6 +35,14 @@ T = TypeVar("T")
 
 #: Seconds a read may take beyond its APDU time budget (connect, transaction) before TIMEOUT.
 READ_GRACE = 5.0
+#: Seconds a read waits for a reader another program holds exclusively (READER_BUSY after).
+#: Billing software holds the card for a short exchange; longer means a person must act.
+BUSY_WAIT = 3.0
+#: Seconds between two attempts on a busy reader.
+BUSY_STEP = 0.1
+#: New attempts after a passing fault (card reset, transaction dropped), and the pause before each.
+TRANSIENT_RETRIES = 2
+TRANSIENT_PAUSE = 0.05
 
 REASON_CPS_ABSENT = (
     "No CPS (CPx) card is present, so only the data the carte Vitale gives in the clear was read. "
@@ -157,3 +172,29 @@ async def _settle(work: asyncio.Future[object], budget: float) -> None:
         log.warning("a card read is still blocked in PC/SC; releasing the reader anyway")
     elif not work.cancelled():
         work.exception()  # retrieved: its outcome no longer matters to anyone
+
+
+async def with_retries(attempt: Callable[[], Awaitable[T]], *, busy_wait: float = BUSY_WAIT) -> T:
+    """Run *attempt* again while the reader is busy (up to *busy_wait* seconds) or after a
+    passing fault (up to TRANSIENT_RETRIES times). A card that went away meanwhile is reported
+    as removed: the read had started on it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + busy_wait
+    faults = 0
+    while True:
+        try:
+            return await attempt()
+        except ReaderBusyError:
+            if loop.time() + BUSY_STEP > deadline:
+                raise
+            await asyncio.sleep(BUSY_STEP)
+        except (NoCardError, ReaderNotFoundError) as exc:
+            if faults:
+                raise CardRemovedError(**exc.details) from None
+            raise
+        except BridgeError as exc:
+            if not exc.retryable or faults >= TRANSIENT_RETRIES:
+                raise
+            faults += 1
+            log.info("card read: passing fault (%s), attempt %d", exc.details.get("pcsc", exc.code), faults + 1)
+            await asyncio.sleep(TRANSIENT_PAUSE)

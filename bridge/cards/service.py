@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bridge.cards import atr as atr_table
 from bridge.cards import readers as choice
 from bridge.cards.connection import Driver, ReaderState, Snapshot
 from bridge.cards.models import CpsStatus, Reader, VitaleRead
 from bridge.cards.reading import (
+    BUSY_WAIT,
     READ_GRACE,
     RequestedScope,
     cps_result,
@@ -27,20 +29,33 @@ from bridge.cards.reading import (
     read_cps_blocking,
     read_vitale_blocking,
     vitale_result,
+    with_retries,
 )
 from bridge.cards.readers import Kind
 from bridge.cards.watcher import Publish, Watcher
-from bridge.errors import CpsRequiredError, NoCardError, NoReaderError, PcscUnavailableError, ReaderNotFoundError
+from bridge.errors import (
+    BridgeError,
+    CpsRequiredError,
+    NoCardError,
+    NoReaderError,
+    PcscUnavailableError,
+    ReaderBusyError,
+    ReaderNotFoundError,
+)
 
 log = logging.getLogger("vitale_bridge.cards")
 
 __all__ = ["CardService", "READ_GRACE", "RequestedScope"]
+
+T = TypeVar("T")
 
 
 class CardService:
     def __init__(self, driver: Driver, publish: Publish | None = None, *, read_timeout: float = 10.0) -> None:
         self.driver = driver
         self.read_timeout = read_timeout
+        #: Seconds a read waits for a reader that another program holds (READER_BUSY after).
+        self.busy_wait = BUSY_WAIT
         self.watcher = Watcher(driver, publish)
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -123,9 +138,33 @@ class CardService:
     def _lock(self, reader: str) -> asyncio.Lock:
         return self._locks.setdefault(reader, asyncio.Lock())
 
-    @property
-    def _budget(self) -> float:
-        return self.read_timeout + READ_GRACE
+    async def _card_call(self, read: Callable[..., T], reader: str, *args: object) -> T:
+        """One read on the card in *reader*, in a thread, retried while the reader is busy or
+        after a passing fault (see :func:`~bridge.cards.reading.with_retries`)."""
+        budget = self.read_timeout + READ_GRACE
+        return await with_retries(
+            lambda: in_thread(read, self.driver, reader, *args, self.read_timeout, budget=budget),
+            busy_wait=self.busy_wait,
+        )
+
+    async def busy_readers(self) -> list[str]:
+        """The readers whose card another program holds exclusively now (for ``doctor``).
+
+        Only a connection is tried (no APDU, no transaction), so nothing is read from the card.
+        """
+        busy = []
+        for state in (await self.refresh()).values():
+            if not state.card_present:
+                continue
+            try:
+                connection = await asyncio.to_thread(self.driver.connect, state.name)
+            except ReaderBusyError:
+                busy.append(state.name)
+            except BridgeError:
+                continue  # not busy; doctor's other checks tell what else is wrong
+            else:
+                await asyncio.to_thread(connection.close)
+        return busy
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -148,10 +187,7 @@ class CardService:
             raise CpsRequiredError(reader=state.name)
         effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
         async with self._lock(state.name):
-            outcome = await in_thread(
-                read_vitale_blocking, self.driver, state.name, effective == "full", self.read_timeout,
-                budget=self._budget,
-            )
+            outcome = await self._card_call(read_vitale_blocking, state.name, effective == "full")
         result = vitale_result(state.name, outcome, scope, effective)
         log.info("vitale read on %s: %s, scope %s, amo %s", state.name, result.card_type, effective, result.availability.amo)
         return result
@@ -164,5 +200,5 @@ class CardService:
         if not choice.holds(state, "cps"):
             return CpsStatus(present=False, reader=state.name)
         async with self._lock(state.name):
-            info, atr = await in_thread(read_cps_blocking, self.driver, state.name, self.read_timeout, budget=self._budget)
+            info, atr = await self._card_call(read_cps_blocking, state.name)
         return cps_result(state.name, info, atr)

@@ -237,3 +237,14 @@ async def test_a_read_that_blocks_times_out(bridge, monkeypatch):
             await bridge.cards.read_vitale(reader=reader)
     finally:
         release.set()
+
+
+async def test_dual_slot_reader_cards_are_told_apart_by_atr(bridge):
+    """One device, two slots: whichever slot holds the Vitale, it is found by its ATR."""
+    sim = bridge.cards.driver
+    sim.insert(profile("cps3"), reader="Dual Reader 00 00")
+    sim.insert(profile("famille4"), reader="Dual Reader 00 01")
+    for name in (None, "Dual Reader", "dual"):
+        result = await read_vitale(bridge, reader=name)
+        assert result.reader == "Dual Reader 00 01" and result.availability.amo  # the CPS counts
+    assert (await bridge.cards.cps_status(reader="Dual")).reader == "Dual Reader 00 00"

@@ -24,11 +24,11 @@ from smartcard import scard as s
 from bridge.cards.connection import ReaderState, Snapshot
 from bridge.errors import (
     BridgeError,
-    CardBusyError,
     CardCommunicationError,
     CardRemovedError,
     NoCardError,
     PcscUnavailableError,
+    ReaderBusyError,
     ReaderNotFoundError,
     TimeoutError_,
 )
@@ -49,9 +49,11 @@ SERVICE_LOST = frozenset(
     )
 )
 CARD_GONE = frozenset(
-    code & 0xFFFFFFFF
-    for code in (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD, s.SCARD_W_RESET_CARD, s.SCARD_W_UNPOWERED_CARD)
+    code & 0xFFFFFFFF for code in (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD, s.SCARD_W_UNPOWERED_CARD)
 )
+#: Passing faults (another program reset the card, keyboard-integrated readers dropping a
+#: transaction): the card is still there and a new attempt usually succeeds.
+TRANSIENT = frozenset(code & 0xFFFFFFFF for code in (s.SCARD_W_RESET_CARD, s.SCARD_E_NOT_TRANSACTED))
 READER_GONE = frozenset(
     code & 0xFFFFFFFF for code in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE)
 )
@@ -81,7 +83,14 @@ def _error(code: int, *, reader: str | None = None, during_read: bool = False) -
     if code in READER_GONE:
         return CardRemovedError(**details) if during_read else ReaderNotFoundError(**details)
     if code == _u(s.SCARD_E_SHARING_VIOLATION):
-        return CardBusyError(**details)
+        return ReaderBusyError(**details)
+    if code in TRANSIENT:
+        error = CardCommunicationError(
+            "The card was reset or the reader dropped the exchange (another program may be using "
+            "the card). Retry.", **details
+        )
+        error.retryable = True
+        return error
     if code == _u(s.SCARD_E_TIMEOUT):
         return TimeoutError_(**details)
     if code == _u(s.SCARD_W_UNRESPONSIVE_CARD):
