@@ -67,6 +67,13 @@ class VitaleReadParams(WireModel):
         ),
     )
     resolve_od: bool = Field(default=True, description="Attach the organisme destinataire when AMO data was read.")
+    cache: bool = Field(
+        default=True,
+        description=(
+            "true: while the same card stays in its reader, a repeat read is answered from memory "
+            "(the result says fromCache); false: read the card again."
+        ),
+    )
 
 
 class VitaleRead(card_models.VitaleRead):
@@ -129,10 +136,11 @@ def resolve_od(bridge: Bridge, amo: card_models.AmoAssure) -> tuple[OrganismeDes
 
 
 async def read_vitale(
-    bridge: Bridge, reader: str | None = None, scope: RequestedScope = "auto", resolve: bool = True
+    bridge: Bridge, reader: str | None = None, scope: RequestedScope = "auto", resolve: bool = True,
+    *, cache: bool = True,
 ) -> VitaleRead:
     """``vitale.read`` for in-process callers (the CLI, the demo): the card's data and its OD."""
-    card = await bridge.cards.read_vitale(reader, scope)
+    card = await bridge.cards.read_vitale(reader, scope, cache=cache)
     od: OrganismeDestinataire | None = None
     status: OdStatus = "no-amo"
     if card.amo is not None:
@@ -158,7 +166,7 @@ async def vitale_read(params: VitaleReadParams, ctx: Context) -> VitaleRead:
     The result's ``availability`` says which parts were read and, in plain words, why the
     others were not. An OD that is not in the table does not fail the read (odStatus).
     """
-    return await read_vitale(ctx.app, params.reader, params.scope, params.resolve_od)
+    return await read_vitale(ctx.app, params.reader, params.scope, params.resolve_od, cache=params.cache)
 
 
 async def cps_status(params: ReaderParams, ctx: Context) -> CpsStatus:

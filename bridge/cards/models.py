@@ -126,6 +126,13 @@ class VitaleRead(WireModel):
     amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
+    from_cache: bool = Field(
+        default=False,
+        description=(
+            "True when this answer came from the bridge's memory of the same card, still in its "
+            "reader since it was read (a card session); vitale.read with cache false reads the card."
+        ),
+    )
 
 
 class CpsStatus(WireModel):

@@ -88,7 +88,12 @@ def read_cps_blocking(driver: Driver, reader: str, timeout: float) -> tuple[CpsI
 
 
 def vitale_result(
-    reader: str, outcome: VitaleOutcome, requested: RequestedScope, effective: Literal["clear", "full"]
+    reader: str,
+    outcome: VitaleOutcome,
+    requested: RequestedScope,
+    effective: Literal["clear", "full"],
+    *,
+    from_cache: bool = False,
 ) -> VitaleRead:
     """The wire answer for *outcome*, read with *effective* scope because *requested* was asked."""
     clear = outcome.clear
@@ -126,6 +131,7 @@ def vitale_result(
         amo=amo,
         availability=availability,
         unknown_tags=clear.unknown_tags,
+        from_cache=from_cache,
     )
 
 

@@ -24,6 +24,7 @@ from bridge.cards.reading import (
     BUSY_WAIT,
     READ_GRACE,
     RequestedScope,
+    VitaleOutcome,
     cps_result,
     in_thread,
     read_cps_blocking,
@@ -32,6 +33,7 @@ from bridge.cards.reading import (
     with_retries,
 )
 from bridge.cards.readers import Kind
+from bridge.cards.sessions import CardSessions
 from bridge.cards.watcher import Publish, Watcher
 from bridge.errors import (
     BridgeError,
@@ -57,6 +59,8 @@ class CardService:
         #: Seconds a read waits for a reader that another program holds (READER_BUSY after).
         self.busy_wait = BUSY_WAIT
         self.watcher = Watcher(driver, publish)
+        self.sessions = CardSessions()
+        self.watcher.on_change.append(self.sessions.prune)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @property
@@ -74,6 +78,7 @@ class CardService:
         await self.watcher.start()
 
     async def stop(self) -> None:
+        self.sessions.end_all()
         await self.watcher.stop()
         await asyncio.to_thread(self.driver.close)
 
@@ -85,6 +90,7 @@ class CardService:
             snapshot = await asyncio.to_thread(self.driver.readers)
         except PcscUnavailableError:
             self.watcher.pcsc_available = False
+            self.sessions.end_all()
             raise
         self.watcher.pcsc_available = True
         return snapshot
@@ -179,18 +185,49 @@ class CardService:
             "cps_present": choice.cps_present(snapshot),
         }
 
-    async def read_vitale(self, reader: str | None = None, scope: RequestedScope = "auto") -> VitaleRead:
-        """Read the carte Vitale; the AMO data only when the CPx rule allows it (a CPS present)."""
-        snapshot, state = await self._locate(reader, "vitale", with_cps=scope != "clear")
-        cps = choice.cps_present(snapshot)
-        if scope == "full" and not cps:
-            raise CpsRequiredError(reader=state.name)
-        effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
-        async with self._lock(state.name):
-            outcome = await self._card_call(read_vitale_blocking, state.name, effective == "full")
-        result = vitale_result(state.name, outcome, scope, effective)
-        log.info("vitale read on %s: %s, scope %s, amo %s", state.name, result.card_type, effective, result.availability.amo)
+    async def read_vitale(
+        self, reader: str | None = None, scope: RequestedScope = "auto", *, cache: bool = True
+    ) -> VitaleRead:
+        """Read the carte Vitale; the AMO data only when the CPx rule allows it (a CPS present).
+
+        The readers are looked at afresh for every call (one round trip to PC/SC, no APDU): the
+        CPx rule uses the CPS present now, and the card session (:mod:`bridge.cards.sessions`)
+        answers only if the reader still shows the same insertion of the same card.
+        """
+        snapshot = await self.refresh()
+        state = choice.pick(snapshot, reader, "vitale")
+        lock = self._lock(state.name)
+        waited = lock.locked()
+        async with lock:
+            if waited:  # another read ran meanwhile: what we saw may be out of date
+                snapshot = await self.refresh()
+                state = choice.pick(snapshot, state.name, "vitale")
+            cps = choice.cps_present(snapshot)
+            if scope == "full" and not cps:
+                raise CpsRequiredError(reader=state.name)
+            effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
+            want = effective == "full"
+            outcome = self.sessions.lookup(state, want) if cache else None
+            from_cache = outcome is not None
+            if outcome is None:
+                outcome = await self._read_and_remember(state, want)
+        result = vitale_result(state.name, outcome, scope, effective, from_cache=from_cache)
+        if not from_cache:
+            log.info("vitale read on %s: %s, scope %s, amo %s", state.name, result.card_type, effective, result.availability.amo)
         return result
+
+    async def _read_and_remember(self, state: ReaderState, want_protected: bool) -> VitaleOutcome:
+        """Read the card; keep what it gave only if the reader showed the same insertion of the
+        same card before and after the read (a swap during the read is never remembered)."""
+        self.sessions.end(state.name)
+        outcome = await self._card_call(read_vitale_blocking, state.name, want_protected)
+        try:
+            after = (await self.refresh()).get(state.name)
+        except BridgeError:
+            after = None
+        if after == state:
+            self.sessions.store(state, outcome, want_protected)
+        return outcome
 
     async def cps_status(self, reader: str | None = None) -> CpsStatus:
         try:

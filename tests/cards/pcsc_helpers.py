@@ -124,3 +124,13 @@ def inject_once(monkeypatch, name: str, code: int, *, at: int = 1, times: int = 
 
     monkeypatch.setattr(pcsc.s, name, call)
     return failed
+
+
+def freeze_watcher(bridge: Bridge, monkeypatch) -> None:
+    """The watcher keeps looking but no longer applies what it sees: changes then happen
+    "between two polls", and only a fresh look (the reader's event counter) can tell."""
+
+    async def frozen(_new):
+        return None
+
+    monkeypatch.setattr(bridge.cards.watcher, "_apply", frozen)

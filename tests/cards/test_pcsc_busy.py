@@ -18,7 +18,7 @@ async def test_card_held_exclusively_gives_reader_busy_after_a_bounded_wait(vita
     with ExclusiveHolder(reader):
         started = time.monotonic()
         with pytest.raises(ReaderBusyError) as info:
-            await pcsc_bridge.cards.read_vitale(reader=reader)
+            await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
         waited = time.monotonic() - started
         assert info.value.code == "READER_BUSY" and "another program" in info.value.message.lower()
         assert 0.4 <= waited < 3.0  # it waited and retried, then gave up: bounded
@@ -33,17 +33,17 @@ async def test_a_short_exclusive_hold_is_waited_for(vitale_readers, pcsc_bridge)
     reader = vitale_readers.insert("famille")
     with ExclusiveHolder(reader) as holder:
         holder.release_after(0.4)
-        result = await pcsc_bridge.cards.read_vitale(reader=reader)
+        result = await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     assert len(result.beneficiaries) == 4
 
 
 @pytest.mark.parametrize("code", [s.SCARD_W_RESET_CARD, s.SCARD_E_NOT_TRANSACTED], ids=["reset", "not-transacted"])
 async def test_a_passing_fault_mid_read_is_retried(vitale_readers, pcsc_bridge, monkeypatch, code):
     reader = vitale_readers.insert("famille")
-    expected = await pcsc_bridge.cards.read_vitale(reader=reader)
+    expected = await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     failed = inject_once(monkeypatch, "SCardTransmit", code, at=3)  # mid-transaction
     with recording(pcsc_bridge) as recorders:
-        result = await pcsc_bridge.cards.read_vitale(reader=reader)
+        result = await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     assert failed == [3] and len(recorders) == 2  # the failed attempt, then a whole new one
     assert result.beneficiaries == expected.beneficiaries
 
@@ -51,7 +51,7 @@ async def test_a_passing_fault_mid_read_is_retried(vitale_readers, pcsc_bridge, 
 async def test_a_reset_before_the_transaction_is_retried(vitale_readers, pcsc_bridge, monkeypatch):
     reader = vitale_readers.insert("famille")
     failed = inject_once(monkeypatch, "SCardBeginTransaction", s.SCARD_W_RESET_CARD)
-    result = await pcsc_bridge.cards.read_vitale(reader=reader)
+    result = await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     assert failed == [1] and len(result.beneficiaries) == 4
 
 
@@ -59,7 +59,7 @@ async def test_a_fault_that_persists_is_reported_after_bounded_retries(vitale_re
     reader = vitale_readers.insert("famille")
     failed = inject_once(monkeypatch, "SCardTransmit", s.SCARD_E_NOT_TRANSACTED, times=100)
     with pytest.raises(CardCommunicationError) as info:
-        await pcsc_bridge.cards.read_vitale(reader=reader)
+        await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     assert not isinstance(info.value, CardRemovedError)
     assert info.value.code == "CARD_ERROR" and len(failed) == 3  # first attempt + 2 retries
 

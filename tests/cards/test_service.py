@@ -177,7 +177,7 @@ async def test_reads_of_one_reader_never_interleave(bridge):
     await bridge.cards.read_vitale()
     single = list(log)
     log.clear()
-    results = await asyncio.gather(*(bridge.cards.read_vitale() for _ in range(3)))
+    results = await asyncio.gather(*(bridge.cards.read_vitale(cache=False) for _ in range(3)))
     assert log == single * 3
     assert all(r == results[0] for r in results)
 
@@ -248,3 +248,21 @@ async def test_dual_slot_reader_cards_are_told_apart_by_atr(bridge):
         result = await read_vitale(bridge, reader=name)
         assert result.reader == "Dual Reader 00 01" and result.availability.amo  # the CPS counts
     assert (await bridge.cards.cps_status(reader="Dual")).reader == "Dual Reader 00 00"
+
+
+async def test_card_session_ends_with_the_reader_or_the_bridge(paths):
+    from bridge.app import Bridge
+    from bridge.settings import Settings
+
+    bridge = Bridge(Settings(paths=paths, port=0, ipv6=False, driver="simulator"))
+    async with bridge:
+        sim = bridge.cards.driver
+        reader = sim.insert(profile("famille4"))
+        assert (await bridge.cards.read_vitale()).from_cache is False
+        assert (await bridge.cards.read_vitale()).from_cache is True
+        sim.remove_reader(reader)
+        await until(lambda: len(bridge.cards.sessions) == 0)  # reader gone: session gone
+        sim.insert(profile("famille4"), reader=reader)
+        assert (await bridge.cards.read_vitale()).from_cache is False
+        assert len(bridge.cards.sessions) == 1
+    assert len(bridge.cards.sessions) == 0  # the bridge stopped
