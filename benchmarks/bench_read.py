@@ -122,14 +122,14 @@ async def measure(bridge, reader: str, rounds: int) -> dict:
     }
 
 
-def start_cards(home: Path) -> tuple[subprocess.Popen, object]:
+def start_cards(home: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, object]:
     """The virtual cards in their own process (``vitale-bridge simulate``), like real hardware:
     they must not share this process's interpreter lock with the code being measured."""
     from bridge.bench import Bench
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "--home", str(home), "simulate", "--socket", "private",
-         "--profile", "none", "--cps", "none"],
+         "--profile", "none", "--cps", "none", *(extra or [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     state_file = home / "data" / "bench" / "state.json"
