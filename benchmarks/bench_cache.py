@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from bench_read import start_cards, stop_cards  # noqa: E402  (the same bench, started the same way)
+from bench_read import start_cards, stop_cards
 
 
 def p50_us(samples: list[float]) -> float:

@@ -19,6 +19,8 @@ from pydantic import Field
 
 from bridge.cards import models as card_models
 from bridge.cards.models import CpsStatus, Reader
+from bridge.cards.readers import find_reader
+from bridge.cards.reading import RequestedScope
 from bridge.errors import (
     BridgeError,
     CardBusyError,
@@ -35,8 +37,6 @@ from bridge.errors import (
     TimeoutError_,
     UnsupportedCardError,
 )
-from bridge.cards.readers import find_reader
-from bridge.cards.reading import RequestedScope
 from bridge.od.models import OrganismeDestinataire
 from bridge.wire import NoParams, WireModel
 

@@ -29,13 +29,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from bridge.cards import atr as atr_table
-from bridge.cards.connection import Driver, ProtectedDataReader, ProtectedVitaleData, ReaderState
+from bridge.cards.connection import (
+    Driver,
+    ProtectedDataReader,
+    ProtectedVitaleData,
+    ReaderState,
+)
 from bridge.cards.vitale import VitaleSession
 from bridge.errors import BridgeError, NoCardError, ReaderNotFoundError
 
@@ -73,7 +78,7 @@ class DriverConformance:
     """Subclass it and give a ``rig`` fixture returning a :class:`Rig`."""
 
     @pytest.fixture
-    def driver(self, rig: Rig):
+    def driver(self, rig: Rig) -> Iterator[Driver]:
         driver = rig.factory()
         driver.open()
         try:
@@ -157,9 +162,8 @@ class DriverConformance:
         try:
             rig.remove(vitale)
             _settle(driver, vitale, present=False)
-            with pytest.raises(BridgeError):
-                with connection.transaction():
-                    VitaleSession(connection).read_clear()
+            with pytest.raises(BridgeError), connection.transaction():
+                VitaleSession(connection).read_clear()
         finally:
             connection.close()
 

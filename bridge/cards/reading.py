@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from bridge.cards import dates
 from bridge.cards.connection import Driver, ProtectedDataReader, ProtectedVitaleData
@@ -70,8 +70,9 @@ def read_vitale_blocking(driver: Driver, reader: str, want_protected: bool, time
     try:
         with connection.transaction():
             clear = VitaleSession(connection, timeout=timeout).read_clear()
-            readable = isinstance(connection, ProtectedDataReader)
-            protected = connection.read_protected() if want_protected and readable else None
+            protected = None
+            if want_protected and isinstance(connection, ProtectedDataReader):
+                protected = connection.read_protected()
         return VitaleOutcome(clear, connection.atr, protected)
     finally:
         connection.close()
@@ -172,7 +173,7 @@ async def in_thread(func: Callable[..., T], *args: object, budget: float) -> T:
         raise
 
 
-async def _settle(work: asyncio.Future[object], budget: float) -> None:
+async def _settle(work: asyncio.Future[Any], budget: float) -> None:
     done, _ = await asyncio.wait([work], timeout=budget)
     if not done:
         log.warning("a card read is still blocked in PC/SC; releasing the reader anyway")

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from bridge.cards import atr as atr_table
 from bridge.cards import readers as choice
 from bridge.cards.connection import Driver, ReaderState, Snapshot
 from bridge.cards.models import CpsStatus, Reader, VitaleRead
+from bridge.cards.readers import Kind
 from bridge.cards.reading import (
     BUSY_WAIT,
     READ_GRACE,
@@ -32,7 +33,6 @@ from bridge.cards.reading import (
     vitale_result,
     with_retries,
 )
-from bridge.cards.readers import Kind
 from bridge.cards.sessions import CardSessions
 from bridge.cards.watcher import Publish, Watcher
 from bridge.errors import (
@@ -47,7 +47,7 @@ from bridge.errors import (
 
 log = logging.getLogger("vitale_bridge.cards")
 
-__all__ = ["CardService", "READ_GRACE", "RequestedScope"]
+__all__ = ["READ_GRACE", "CardService", "RequestedScope"]
 
 T = TypeVar("T")
 
@@ -205,7 +205,7 @@ class CardService:
             cps = choice.cps_present(snapshot)
             if scope == "full" and not cps:
                 raise CpsRequiredError(reader=state.name)
-            effective = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
+            effective: Literal["clear", "full"] = "full" if scope == "full" or (scope == "auto" and cps) else "clear"
             want = effective == "full"
             outcome = self.sessions.lookup(state, want) if cache else None
             from_cache = outcome is not None

@@ -69,7 +69,7 @@ def create(name: str, profiles: list[str] | tuple[str, ...] = ()) -> Driver:
     try:
         factory = found.load()
         driver: Driver = factory(config)
-    except Exception as exc:  # noqa: BLE001 - someone else's code: say which driver failed
+    except Exception as exc:
         raise SetupError(
             f"The card driver {name!r} ({found.value}) could not be loaded: {type(exc).__name__}: {exc}. "
             "Reinstall the package that provides it, or choose another driver."

@@ -1,9 +1,9 @@
 """The vitale-bridge driver conformance kit, run by this package against its own driver."""
 
 import pytest
+from vitale_bridge_demo_driver import READER, DemoDriver
 
 from bridge.cards.conformance import DriverConformance, Rig
-from vitale_bridge_demo_driver import READER, DemoDriver
 
 
 class TestDemoDriver(DriverConformance):
