@@ -2,11 +2,11 @@
 
 It is given its collaborators and nothing else: a :class:`~bridge.cards.connection.Driver` and
 a publish function for the events. The jobs live in their own modules: the snapshot diff that
-makes events (:mod:`bridge.cards.watcher`), the choice of reader (:mod:`bridge.cards.readers`)
-and the read itself (:mod:`bridge.cards.reading`). What stays here is what ties them: reads
-run one at a time per reader (two clients asking for the same card wait in turn instead of
-interleaving APDUs), and the CPx rule, which depends on the other readers, not on the card
-being read. The OD is not the card's business: the API attaches it (:mod:`bridge.api.cards`).
+makes events (:mod:`bridge.cards.watcher`), the choice of reader (:mod:`bridge.cards.readers`),
+the read itself (:mod:`bridge.cards.reading`) and what a read leaves for the next one while the
+card stays in (:mod:`bridge.cards.sessions`). What stays here is what ties them: reads run one at
+a time per reader (two clients asking for the same card wait in turn instead of interleaving
+APDUs), and the CPx rule, which depends on the other readers, not on the card being read. The OD is not the card's business: the API attaches it (:mod:`bridge.api.cards`).
 """
 
 from __future__ import annotations
