@@ -13,6 +13,7 @@ imports pyscard (entry points are loaded only when their driver is chosen).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
@@ -50,7 +51,9 @@ def simulator(config: DriverConfig) -> Driver:
 _BUILT_IN = {"pcsc": pcsc, "simulator": simulator}
 
 
+@functools.cache
 def _entry_points() -> dict[str, EntryPoint]:
+    """Read once per process (a few ms: every installed package's metadata is looked at)."""
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
