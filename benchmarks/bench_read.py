@@ -122,7 +122,7 @@ async def measure(bridge, reader: str, rounds: int) -> dict:
     }
 
 
-def start_cards(home: Path, timing: str = "instant", extra: list[str] = ()) -> tuple[subprocess.Popen, object]:
+def start_cards(home: Path, timing: str = "instant", extra: list[str] | None = None) -> tuple[subprocess.Popen, object]:
     """The virtual cards in their own process (``vitale-bridge simulate``), like real hardware:
     they must not share this process's interpreter lock with the code being measured.
     Instant timing here: this benchmark measures the software's own cost (bench_timing.py
@@ -131,7 +131,7 @@ def start_cards(home: Path, timing: str = "instant", extra: list[str] = ()) -> t
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "--home", str(home), "simulate", "--socket", "private",
-         "--profile", "none", "--cps", "none", "--timing", timing, *extra],
+         "--profile", "none", "--cps", "none", "--timing", timing, *(extra or [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     state_file = home / "data" / "bench" / "state.json"

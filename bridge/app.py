@@ -2,8 +2,9 @@
 
 Transports (WebSocket, Native Messaging, in-process tests) all go through :class:`Bridge`:
 ``open_session`` when a client connects, ``handle`` for each incoming message,
-``close_session`` when it goes. The services (OD table, card access, events) are attached by
-the API modules in :mod:`bridge.api`, so this file does not change when a capability is added.
+``close_session`` when it goes. The services (OD table, card access) are created and attached
+by the API modules in :mod:`bridge.api`; their types are declared here so that handlers, which
+get a :data:`Context`, see ``ctx.app.cards`` and ``ctx.app.od`` typed.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.rpc import Dispatcher, Peer, Session
+from bridge.rpc import CallContext, Dispatcher, Peer, Session
 from bridge.rpc.session import Send
 from bridge.settings import Settings
+
+if TYPE_CHECKING:
+    from bridge.cards.service import CardService
+    from bridge.od.store import OdStore
 
 log = logging.getLogger("vitale_bridge")
 
@@ -49,6 +54,11 @@ class EventHub:
 
 
 class Bridge:
+    #: Card access, attached by :mod:`bridge.api.cards`.
+    cards: CardService
+    #: The TOD table, attached by :mod:`bridge.api.od` (None: no table, the OD is "unavailable").
+    od: OdStore | None = None
+
     def __init__(self, settings: Settings | None = None) -> None:
         from bridge import api
 
@@ -108,3 +118,7 @@ class Bridge:
         if response is None:
             return None
         return _encode(response)
+
+
+#: What a method handler receives besides its params.
+Context = CallContext[Bridge]

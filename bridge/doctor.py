@@ -151,7 +151,7 @@ def core_checks(paths: Paths) -> list[Check]:
         bridge = Bridge(Settings(paths=paths))
         await asyncio.wait_for(bridge.start(), 10)
         try:
-            return [*await _readers(bridge), *_od_table(bridge)]
+            return [*await _readers(bridge), *await _busy_readers(bridge), *_od_table(bridge)]
         finally:
             await bridge.stop()
 
@@ -190,6 +190,23 @@ async def _readers(bridge: Any) -> list[Check]:
         summary = f"card present: {r.card_type or 'unknown type'}" if r.card_present else "no card inserted"
         checks.append(Check(f"reader {r.name}", OK, summary))
     return checks
+
+
+async def _busy_readers(bridge: Any) -> list[Check]:
+    """A reader whose card another program holds exclusively (READER_BUSY for every read)."""
+    import asyncio
+
+    from bridge.errors import BridgeError
+
+    try:
+        busy = await asyncio.wait_for(bridge.cards.busy_readers(), 10)
+    except (BridgeError, TimeoutError):
+        return []  # _readers has said what is wrong with the smart-card service
+    return [
+        Check(f"reader {name}", WARN, "busy: another program holds the card exclusively (reads get READER_BUSY)",
+              "close the program using the card (often the billing software), or wait until it has finished")
+        for name in busy
+    ]
 
 
 def _od_table(bridge: Any) -> list[Check]:

@@ -6,7 +6,8 @@
     ├── ReaderError
     │   ├── NoReaderError            -32001  NO_READER
     │   ├── ReaderNotFoundError      -32002  READER_NOT_FOUND
-    │   └── PcscUnavailableError     -32003  PCSC_UNAVAILABLE
+    │   ├── PcscUnavailableError     -32003  PCSC_UNAVAILABLE
+    │   └── ReaderBusyError          -32004  READER_BUSY
     ├── CardError
     │   ├── NoCardError              -32010  NO_CARD
     │   ├── CardRemovedError         -32011  CARD_REMOVED
@@ -44,6 +45,10 @@ class BridgeError(Exception):
     rpc_code: ClassVar[int] = -32000
     code: ClassVar[str] = "BRIDGE_ERROR"
     default_message: ClassVar[str] = "The bridge could not complete the request."
+    #: True for a passing fault (a card reset by another program, a transaction the reader
+    #: dropped): the card service tries the read again, a bounded number of times. Never on
+    #: the wire.
+    retryable: bool = False
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.default_message
@@ -81,6 +86,15 @@ class PcscUnavailableError(ReaderError):
     default_message = (
         "The smart-card service (PC/SC) is not running. Start it (pcscd on Linux, "
         "'Smart Card' service on Windows) and try again."
+    )
+
+
+class ReaderBusyError(ReaderError):
+    rpc_code = -32004
+    code = "READER_BUSY"
+    default_message = (
+        "Another program (often the billing software) is using the card in this reader. "
+        "Wait until it has finished, or close it, and retry."
     )
 
 

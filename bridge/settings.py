@@ -64,6 +64,14 @@ class Paths:
                 os.chmod(d, 0o700)
 
 
+ENV_DRIVER = "VITALE_BRIDGE_DRIVER"
+
+
+def default_driver() -> str:
+    """The card driver when none is asked for: $VITALE_BRIDGE_DRIVER, else ``pcsc``."""
+    return os.environ.get(ENV_DRIVER) or "pcsc"
+
+
 @dataclass
 class Settings:
     """Run-time settings of one bridge instance (the CLI fills them from its flags)."""
@@ -71,8 +79,9 @@ class Settings:
     paths: Paths = field(default_factory=Paths.resolve)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    #: Card driver: "pcsc" (real readers, default) or "simulator" (in-process virtual cards).
-    driver: str = "pcsc"
+    #: Card driver: "pcsc" (real readers, default), "simulator" (in-process virtual cards), or
+    #: one an installed package declares (docs/drivers.md); VITALE_BRIDGE_DRIVER sets the default.
+    driver: str = field(default_factory=lambda: default_driver())
     #: Simulator profiles to insert (names of shipped profiles or JSON file paths).
     profiles: list[str] = field(default_factory=list)
     #: Largest incoming message (bytes) on any channel.

@@ -11,20 +11,23 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from bridge.rpc import CallContext
 from bridge.wire import WireModel
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.app import Bridge, Context
 
 EventName = Literal[
     "card.inserted", "card.removed", "reader.added", "reader.removed", "od.tableChanged", "*"
 ]
 
 
+def _all() -> list[EventName]:
+    return ["*"]
+
+
 class SubscribeParams(WireModel):
     events: list[EventName] = Field(
-        default_factory=lambda: ["*"],
+        default_factory=_all,
         max_length=16,
         description="Event names, or '*' for all (the default).",
     )
@@ -34,13 +37,13 @@ class SubscriptionResult(WireModel):
     subscribed: list[str]
 
 
-async def subscribe(params: SubscribeParams, ctx: CallContext) -> SubscriptionResult:
+async def subscribe(params: SubscribeParams, ctx: Context) -> SubscriptionResult:
     """Receive the named events as JSON-RPC notifications on this connection."""
     ctx.session.subscriptions.update(params.events)
     return SubscriptionResult(subscribed=sorted(ctx.session.subscriptions))
 
 
-async def unsubscribe(params: SubscribeParams, ctx: CallContext) -> SubscriptionResult:
+async def unsubscribe(params: SubscribeParams, ctx: Context) -> SubscriptionResult:
     """Stop receiving the named events ('*' or no params: all)."""
     if "*" in params.events:
         ctx.session.subscriptions.clear()

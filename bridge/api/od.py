@@ -105,7 +105,7 @@ async def rollback(params: NoParams, ctx: CallContext) -> OdInfo:
 
 def register(bridge: Bridge) -> None:
     store = OdStore(bridge.settings.paths)
-    bridge.od = store  # type: ignore[attr-defined]
+    bridge.od = store
     bridge.add_service(store)
     pending: set[asyncio.Task[Any]] = set()
 

@@ -12,7 +12,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from bridge.od.models import OrganismeDestinataire
 from bridge.wire import WireModel
 
 CardType = Literal[
@@ -123,7 +122,7 @@ class Availability(WireModel):
 
 
 class VitaleRead(WireModel):
-    """Result of ``vitale.read``."""
+    """What the card gave (``vitale.read`` adds the OD: :class:`bridge.api.cards.VitaleRead`)."""
 
     reader: str
     card_type: CardType
@@ -142,17 +141,14 @@ class VitaleRead(WireModel):
     beneficiaries: list[Beneficiary]
     amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability
-    organisme_destinataire: OrganismeDestinataire | None = Field(
-        default=None, description="The resolved OD, when AMO data was read and resolveOd was true."
-    )
-    od_status: Literal["resolved", "not-found", "not-requested", "no-amo", "unavailable"] = Field(
-        default="no-amo",
+    unknown_tags: list[UnknownTag] = Field(default_factory=list)
+    from_cache: bool = Field(
+        default=False,
         description=(
-            "resolved; not-found (no row for these codes in the TOD table); not-requested "
-            "(resolveOd false); no-amo (no AMO data in this read); unavailable (no OD table loaded)."
+            "True when this answer came from the bridge's memory of the same card, still in its "
+            "reader since it was read (a card session); vitale.read with cache false reads the card."
         ),
     )
-    unknown_tags: list[UnknownTag] = Field(default_factory=list)
 
 
 class CpsStatus(WireModel):

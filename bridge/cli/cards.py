@@ -125,7 +125,9 @@ def format_read(result: Any) -> str:
 def run_read(args: argparse.Namespace) -> int:
     async def main() -> Any:
         async with _bridge(args) as bridge:
-            return await bridge.cards.read_vitale(args.reader, args.scope, not args.no_od)
+            from bridge.api.cards import read_vitale
+
+            return await read_vitale(bridge, args.reader, args.scope, not args.no_od)
 
     result = asyncio.run(main())
     if args.json:

@@ -91,7 +91,13 @@ def tcp_port(text: str) -> int:
 
 def add_driver(parser: argparse.ArgumentParser) -> None:
     """--driver and --profile, shared by the commands that run the bridge."""
-    parser.add_argument("--driver", choices=["pcsc", "simulator"], default="pcsc", help="card driver (default pcsc)")
+    from bridge.cards.drivers import available
+    from bridge.settings import default_driver
+
+    parser.add_argument(
+        "--driver", choices=available(), default=default_driver(),
+        help=f"card driver (default {default_driver()}; installed packages may add theirs, see docs/drivers.md)",
+    )
     parser.add_argument(
         "--profile",
         action="append",

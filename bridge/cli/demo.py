@@ -81,6 +81,7 @@ def _start_bench(args: argparse.Namespace, profiles: list[str], timing):
 
 
 async def _serve(settings, page_port: int, bench, timing) -> None:
+    from bridge.api.cards import read_vitale
     from bridge.app import Bridge
     from bridge.cli.cards import format_read
     from bridge.demo.server import start_demo_server
@@ -106,7 +107,7 @@ async def _serve(settings, page_port: int, bench, timing) -> None:
                       "  'vitale-bridge readers | read | doctor' of this home use it from another terminal.")
             await _wait_for_card(bridge)
             try:
-                result = await bridge.cards.read_vitale(None, "auto", True)
+                result = await read_vitale(bridge)
                 print("\n" + format_read(result) + "\n")
                 if on_bench and not result.amo:
                     print("Over PC/SC a real card keeps its AMO data closed, and so does the virtual one.\n"

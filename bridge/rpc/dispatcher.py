@@ -15,7 +15,8 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from types import SimpleNamespace
+from typing import Any, Generic, TypeVar, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -30,12 +31,16 @@ log = logging.getLogger("vitale_bridge.rpc")
 MAX_BATCH = 64
 
 
+#: The application object holding the services (``bridge.app.Bridge``); rpc does not know it.
+App = TypeVar("App")
+
+
 @dataclass
-class CallContext:
-    """What a method handler may use besides its params."""
+class CallContext(Generic[App]):
+    """What a method handler may use besides its params (``CallContext[Bridge]``: bridge.app.Context)."""
 
     session: Session
-    app: Any  # the application object holding the services (bridge.app.Bridge)
+    app: App
     method: str = ""
 
 
@@ -92,6 +97,15 @@ def decode(raw: str | bytes) -> Any:
     return _decoder.decode(raw)
 
 
+def _hints(handler: Handler) -> dict[str, Any]:
+    """The handler's type hints for its params and result. The context's annotation is left
+    alone: it names the application type, which handlers import for type checkers only."""
+    names = list(inspect.signature(handler).parameters)
+    annotations = {k: v for k, v in inspect.get_annotations(handler).items() if k not in names[1:]}
+    holder = SimpleNamespace(__annotations__=annotations, __globals__=getattr(inspect.unwrap(handler), "__globals__", {}))
+    return get_type_hints(holder)
+
+
 class Dispatcher:
     def __init__(self, app: Any = None) -> None:
         self.app = app
@@ -114,7 +128,7 @@ class Dispatcher:
     ) -> Method:
         if name in self.methods:
             raise ValueError(f"method {name!r} registered twice")
-        hints = get_type_hints(handler)
+        hints = _hints(handler)
         if params is None:
             first = next(iter(inspect.signature(handler).parameters))
             params = hints.get(first, NoParams)

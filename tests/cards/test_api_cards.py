@@ -43,6 +43,14 @@ async def test_vitale_read_clear_then_cps_required(client):
     assert info.value.code_name == "CPS_REQUIRED" and info.value.rpc_code == -32015
 
 
+async def test_vitale_read_repeat_is_from_cache_unless_cache_false(client):
+    first = await client.call("vitale.read")
+    again = await client.call("vitale.read")
+    forced = await client.call("vitale.read", {"cache": False})
+    assert (first["fromCache"], again["fromCache"], forced["fromCache"]) == (False, True, False)
+    assert {**again, "fromCache": False} == first
+
+
 async def test_full_read_with_simulated_cps_and_events(client):
     await client.call("events.subscribe", {"events": ["card.inserted", "card.removed"]})
     inserted = await client.call("simulator.insert", {"profile": "cps3"})
@@ -101,7 +109,7 @@ async def test_discover_documents_the_card_methods(client):
     for name in ("readers.list", "card.status", "vitale.read", "cps.status"):
         assert name in methods
     read = methods["vitale.read"]
-    assert {p["name"] for p in read["params"]} == {"reader", "scope", "resolveOd"}
+    assert {p["name"] for p in read["params"]} == {"reader", "scope", "resolveOd", "cache"}
     assert {e["data"]["code"] for e in read["errors"]} >= {"CPS_REQUIRED", "CARD_REMOVED", "UNSUPPORTED_CARD", "NO_CARD"}
     schemas = doc["components"]["schemas"]
     assert read["result"]["schema"]["title"] == "VitaleRead"

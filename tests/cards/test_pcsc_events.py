@@ -52,8 +52,8 @@ async def test_two_readers_at_once(vitale_readers, pcsc_bridge):
     assert status["vitale"].card_type == "vitale2" and status["cps"].card_type == "cps3"
     assert status["cps_present"]
     reads = await asyncio.gather(
-        pcsc_bridge.cards.read_vitale(), pcsc_bridge.cards.cps_status(),
-        pcsc_bridge.cards.read_vitale(), pcsc_bridge.cards.cps_status(),
+        pcsc_bridge.cards.read_vitale(cache=False), pcsc_bridge.cards.cps_status(),
+        pcsc_bridge.cards.read_vitale(cache=False), pcsc_bridge.cards.cps_status(),
     )
     assert reads[0] == reads[2] and reads[1] == reads[3]
     assert reads[0].availability.reason_code == "PROTECTED_BY_CARD"
@@ -67,6 +67,6 @@ async def test_same_reader_reads_are_serialised(vitale_readers, pcsc_bridge):
     await pcsc_bridge.cards.read_vitale()
     single = list(seen)
     seen.clear()
-    results = await asyncio.gather(*(pcsc_bridge.cards.read_vitale() for _ in range(4)))
+    results = await asyncio.gather(*(pcsc_bridge.cards.read_vitale(cache=False) for _ in range(4)))
     assert all(r == results[0] for r in results)
     assert seen == single * 4  # four whole reads one after the other, never interleaved

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bridge.api.cards import read_vitale
 from bridge.errors import CpsRequiredError, NoCardError, UnsupportedCardError
 
 from .pcsc_helpers import recording
@@ -57,7 +58,7 @@ async def test_full_scope_over_pcsc_says_the_card_protects_amo(vitale_readers, p
         await pcsc_bridge.cards.read_vitale(reader="Vitale", scope="full")
     vitale_readers.insert("cps3")
     await pcsc_bridge.cards.wait_for_card("cps3")
-    result = await pcsc_bridge.cards.read_vitale(reader="Vitale")  # auto: a CPS is present
+    result = await read_vitale(pcsc_bridge, reader="Vitale")  # auto: a CPS is present
     assert result.availability.scope == "full"
     assert result.availability.amo is False
     assert result.availability.reason_code == "PROTECTED_BY_CARD" and "licensed" in result.availability.reason

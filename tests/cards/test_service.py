@@ -1,9 +1,10 @@
-"""CardService on the simulator driver: the CPx rule, OD resolution, events, removal, serialisation."""
+"""CardService on the simulator driver: the CPx rule, OD resolution (bridge.api.cards), events, removal, serialisation."""
 
 import asyncio
 
 import pytest
 
+from bridge.api.cards import read_vitale
 from bridge.errors import (
     CardRemovedError,
     CpsRequiredError,
@@ -39,7 +40,7 @@ async def test_readers_list(bridge):
 
 async def test_clear_read_without_cps(bridge):
     bridge.cards.driver.insert(profile("famille4"))
-    result = await bridge.cards.read_vitale()
+    result = await read_vitale(bridge)
     assert result.availability.scope == "clear"
     assert result.availability.reason_code == "CPS_ABSENT"
     assert result.amo is None and all(b.amo is None for b in result.beneficiaries)
@@ -57,7 +58,7 @@ async def test_full_scope_without_cps_is_refused(bridge):
 async def test_full_read_with_cps_resolves_the_od(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale()  # auto -> full because a CPS is present
+    result = await read_vitale(bridge)  # auto -> full because a CPS is present
     assert result.availability.scope == "full" and result.availability.amo
     assert (result.amo.regime, result.amo.caisse, result.amo.centre, result.amo.code_gestion) == ("01", "751", "0601", "10")
     quals = [(b.amo.qualite, b.amo.qualite_libelle, b.rang_naissance) for b in result.beneficiaries]
@@ -81,7 +82,7 @@ async def lagging_watcher(bridge, monkeypatch, first: str) -> None:
     async def lagging(_new):
         await asyncio.sleep(0.05)
 
-    monkeypatch.setattr(bridge.cards, "_apply", lagging)
+    monkeypatch.setattr(bridge.cards.watcher, "_apply", lagging)
 
 
 async def test_a_vitale_the_watcher_has_not_seen_yet_is_read(bridge, monkeypatch):
@@ -111,7 +112,7 @@ async def test_explicit_clear_with_cps(bridge):
 async def test_od_not_found_does_not_fail_the_read(bridge):
     bridge.cards.driver.insert(profile("unknownod"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale(scope="full")
+    result = await read_vitale(bridge, scope="full")
     assert result.amo.caisse == "000"
     assert result.od_status == "not-found" and result.organisme_destinataire is None
 
@@ -119,7 +120,7 @@ async def test_od_not_found_does_not_fail_the_read(bridge):
 async def test_resolve_od_false(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale(resolve_od=False)
+    result = await read_vitale(bridge, resolve=False)
     assert result.amo is not None and result.od_status == "not-requested"
 
 
@@ -127,7 +128,7 @@ async def test_without_an_od_store(bridge, monkeypatch):
     monkeypatch.delattr(bridge, "od", raising=False)
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
-    result = await bridge.cards.read_vitale()
+    result = await read_vitale(bridge)
     assert result.amo is not None and result.od_status == "unavailable"
 
 
@@ -176,7 +177,7 @@ async def test_reads_of_one_reader_never_interleave(bridge):
     await bridge.cards.read_vitale()
     single = list(log)
     log.clear()
-    results = await asyncio.gather(*(bridge.cards.read_vitale() for _ in range(3)))
+    results = await asyncio.gather(*(bridge.cards.read_vitale(cache=False) for _ in range(3)))
     assert log == single * 3
     assert all(r == results[0] for r in results)
 
@@ -236,3 +237,32 @@ async def test_a_read_that_blocks_times_out(bridge, monkeypatch):
             await bridge.cards.read_vitale(reader=reader)
     finally:
         release.set()
+
+
+async def test_dual_slot_reader_cards_are_told_apart_by_atr(bridge):
+    """One device, two slots: whichever slot holds the Vitale, it is found by its ATR."""
+    sim = bridge.cards.driver
+    sim.insert(profile("cps3"), reader="Dual Reader 00 00")
+    sim.insert(profile("famille4"), reader="Dual Reader 00 01")
+    for name in (None, "Dual Reader", "dual"):
+        result = await read_vitale(bridge, reader=name)
+        assert result.reader == "Dual Reader 00 01" and result.availability.amo  # the CPS counts
+    assert (await bridge.cards.cps_status(reader="Dual")).reader == "Dual Reader 00 00"
+
+
+async def test_card_session_ends_with_the_reader_or_the_bridge(paths):
+    from bridge.app import Bridge
+    from bridge.settings import Settings
+
+    bridge = Bridge(Settings(paths=paths, port=0, ipv6=False, driver="simulator"))
+    async with bridge:
+        sim = bridge.cards.driver
+        reader = sim.insert(profile("famille4"))
+        assert (await bridge.cards.read_vitale()).from_cache is False
+        assert (await bridge.cards.read_vitale()).from_cache is True
+        sim.remove_reader(reader)
+        await until(lambda: len(bridge.cards.sessions) == 0)  # reader gone: session gone
+        sim.insert(profile("famille4"), reader=reader)
+        assert (await bridge.cards.read_vitale()).from_cache is False
+        assert len(bridge.cards.sessions) == 1
+    assert len(bridge.cards.sessions) == 0  # the bridge stopped

@@ -24,11 +24,11 @@ from smartcard import scard as s
 from bridge.cards.connection import ReaderState, Snapshot
 from bridge.errors import (
     BridgeError,
-    CardBusyError,
     CardCommunicationError,
     CardRemovedError,
     NoCardError,
     PcscUnavailableError,
+    ReaderBusyError,
     ReaderNotFoundError,
     TimeoutError_,
 )
@@ -49,9 +49,11 @@ SERVICE_LOST = frozenset(
     )
 )
 CARD_GONE = frozenset(
-    code & 0xFFFFFFFF
-    for code in (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD, s.SCARD_W_RESET_CARD, s.SCARD_W_UNPOWERED_CARD)
+    code & 0xFFFFFFFF for code in (s.SCARD_W_REMOVED_CARD, s.SCARD_E_NO_SMARTCARD, s.SCARD_W_UNPOWERED_CARD)
 )
+#: Passing faults (another program reset the card, keyboard-integrated readers dropping a
+#: transaction): the card is still there and a new attempt usually succeeds.
+TRANSIENT = frozenset(code & 0xFFFFFFFF for code in (s.SCARD_W_RESET_CARD, s.SCARD_E_NOT_TRANSACTED))
 READER_GONE = frozenset(
     code & 0xFFFFFFFF for code in (s.SCARD_E_UNKNOWN_READER, s.SCARD_E_READER_UNAVAILABLE)
 )
@@ -81,7 +83,14 @@ def _error(code: int, *, reader: str | None = None, during_read: bool = False) -
     if code in READER_GONE:
         return CardRemovedError(**details) if during_read else ReaderNotFoundError(**details)
     if code == _u(s.SCARD_E_SHARING_VIOLATION):
-        return CardBusyError(**details)
+        return ReaderBusyError(**details)
+    if code in TRANSIENT:
+        error = CardCommunicationError(
+            "The card was reset or the reader dropped the exchange (another program may be using "
+            "the card). Retry.", **details
+        )
+        error.retryable = True
+        return error
     if code == _u(s.SCARD_E_TIMEOUT):
         return TimeoutError_(**details)
     if code == _u(s.SCARD_W_UNRESPONSIVE_CARD):
@@ -177,6 +186,9 @@ class PcscDriver:
         self._pool: list[int] = []
         #: Set by cancel(): a wait that had not started blocking yet must not block either.
         self._cancelled = threading.Event()
+        #: Counts the PC/SC services lost (pcscd restarted): a new pcscd counts card events
+        #: from zero again, so the generation is (epoch << 16) | the reader's event counter.
+        self._epoch = 0
 
     # --- contexts --------------------------------------------------------------------------
 
@@ -196,6 +208,7 @@ class PcscDriver:
     def _drop(self, context: int | None) -> None:
         """Forget a context that PC/SC no longer knows (pcscd restarted)."""
         with self._lock:
+            self._epoch += 1
             if context is not None and context == self._context:
                 self._context = None
             if context is not None and context == self._watch_context:
@@ -240,14 +253,24 @@ class PcscDriver:
             raise _error(hresult)
         return {name: self._reader_state(name, event, atr) for name, event, atr in states}
 
-    @staticmethod
-    def _reader_state(name: str, event: int, atr: list[int]) -> ReaderState:
+    def _reader_state(self, name: str, event: int, atr: list[int]) -> ReaderState:
+        """pcsc-lite (and Windows) put the reader's card-event count in the high word of
+        dwEventState: it moves at every insertion and removal pcscd sees."""
         present = bool(event & s.SCARD_STATE_PRESENT) and not event & s.SCARD_STATE_MUTE
-        return ReaderState(name, bytes(atr) if present and atr else None, (event >> 16) & 0xFFFF)
+        generation = (self._epoch << 16) | ((event >> 16) & 0xFFFF)
+        return ReaderState(name, bytes(atr) if present and atr else None, generation)
 
     def readers(self) -> Snapshot:
-        context = self._ctx()
-        return self._states(context, self._list(context))
+        # A context that died with a restarted pcscd is dropped by _list: one more try, on a
+        # new context, tells "pcscd restarted" (answer) from "pcscd is down" (raise).
+        for attempt in (1, 2):
+            context = self._ctx()
+            try:
+                return self._states(context, self._list(context))
+            except PcscUnavailableError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _lease(self) -> int:
         with self._lock:
@@ -318,7 +341,7 @@ class PcscDriver:
             for i, (name, state) in enumerate(states):
                 if state == s.SCARD_STATE_UNAWARE and name in current:
                     st = current[name]
-                    states[i] = (name, (s.SCARD_STATE_PRESENT if st.atr else s.SCARD_STATE_EMPTY) | (st.generation << 16))
+                    states[i] = (name, (s.SCARD_STATE_PRESENT if st.atr else s.SCARD_STATE_EMPTY) | ((st.generation & 0xFFFF) << 16))
             hresult, events = s.SCardGetStatusChange(context, max(1, int(remaining * 1000)), states)
             code = _u(hresult)
             if code == _u(s.SCARD_E_TIMEOUT):
