@@ -17,7 +17,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(pcscd libpcsclite-dev swig vsmartcard-vpcd pcsc-tools gcc python3-dev python3-venv)
 if [[ $WITH_TESTS -eq 1 ]]; then
-  APT_PACKAGES+=(chromium firefox-esr)
+  APT_PACKAGES+=(chromium firefox-esr softhsm2 opensc)  # softhsm2 + pkcs11-tool: the CPS's PKCS#11 view in tests
   command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 fi
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from bridge.cards.models import CpsStatus, Reader, VitaleRead
+from bridge.api.cps import CpsStatusResult, with_identity
+from bridge.cards.models import Reader, VitaleRead
 from bridge.errors import (
     BridgeError,
     CardBusyError,
@@ -51,6 +52,11 @@ class VitaleReadParams(WireModel):
         ),
     )
     resolve_od: bool = Field(default=True, description="Attach the organisme destinataire when AMO data was read.")
+
+
+class CpsStatusParams(WireModel):
+    reader: str | None = ReaderName
+    identity: bool = Field(default=False, description="Also read the holder's identity (as cps.identity).")
 
 
 class ReadersResult(WireModel):
@@ -103,9 +109,13 @@ async def vitale_read(params: VitaleReadParams, ctx: CallContext) -> VitaleRead:
     return await _service(ctx).read_vitale(params.reader, params.scope, params.resolve_od)
 
 
-async def cps_status(params: ReaderParams, ctx: CallContext) -> CpsStatus:
-    """Whether a CPS card is present, its type, card number and PIN tries left (never a PIN)."""
-    return await _service(ctx).cps_status(params.reader)
+async def cps_status(params: CpsStatusParams, ctx: CallContext) -> CpsStatusResult:
+    """Whether a CPS card is present, its type, card number and PIN tries left (never a PIN);
+    with ``identity: true``, also its holder (cps.identity) or why not (identityError)."""
+    status = await _service(ctx).cps_status(params.reader)
+    if params.identity:
+        return await with_identity(ctx, status)
+    return CpsStatusResult(**dict(status))
 
 
 async def simulator_insert(params: SimulatorInsertParams, ctx: CallContext) -> SimulatorResult:
