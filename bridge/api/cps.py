@@ -23,9 +23,7 @@ from bridge.errors import (
     BridgeError,
     CardCommunicationError,
     CardRemovedError,
-    NoCardError,
     NoCertificateError,
-    NoReaderError,
     NoTokenError,
     PcscUnavailableError,
     Pkcs11UnavailableError,
@@ -104,15 +102,16 @@ class CpsIdentityService:
             ) from None
 
     async def _cps_reader(self, reader: str | None) -> str | None:
-        """The PC/SC reader holding the CPS (no APDU), or None when PC/SC shows none."""
+        """The PC/SC reader holding the CPS (``card.status``: no APDU), or None when PC/SC
+        shows none: a software token, or a module that reaches the card another way."""
         cards = getattr(self.bridge, "cards", None)
         if cards is None:
             return None
         try:
-            _snapshot, state = await cards._locate(reader, "cps")
-        except (NoCardError, NoReaderError, PcscUnavailableError):
-            return None  # a software token, or a module that reaches the card without PC/SC
-        return state.name
+            cps = (await cards.card_status(reader))["cps"]
+        except PcscUnavailableError:
+            return None
+        return cps.name if cps is not None else None
 
     async def identity(self, reader: str | None = None, status: CpsStatus | None = None) -> CpsIdentity:
         module = self._module()

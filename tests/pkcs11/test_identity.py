@@ -156,3 +156,12 @@ async def test_a_pkcs11_failure_is_a_card_error_not_a_crash(use_hsm, identity_br
             with p11._translated(MODULE):
                 raise pkcs11.exceptions.GeneralError()
         assert caught.value.details == {"pkcs11Error": "GeneralError", "module": MODULE}
+
+
+async def test_a_named_reader_that_is_not_there(use_hsm, identity_bridge):
+    from bridge.errors import ReaderNotFoundError
+
+    use_hsm("zoe")
+    async with identity_bridge() as bridge:
+        with pytest.raises(ReaderNotFoundError):
+            await bridge.cps_identity.identity("no such reader")
