@@ -50,7 +50,26 @@ INES = Holder("BENALI", "Inès", "0751234567", "Infirmier")  # ADELI: 0 + 9 digi
 OLD = Holder("ANCIEN", "Paul", "810100000025", "Pharmacien", expired=True)
 
 
-def certificate_der(holder: Holder, *, now: dt.datetime | None = None, extension: bool = True) -> bytes:
+def build(subject: x509.Name, not_before: dt.datetime, not_after: dt.datetime, *, extension: bool = False) -> bytes:
+    """A DER certificate for *subject*, issued by the test CA."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(TEST_ISSUER)
+        .public_key(_KEY.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+    if extension:
+        builder = builder.add_extension(x509.UnrecognizedExtension(TEST_PRIVATE_EXTENSION, b"\x13\x0210"), critical=False)
+    return builder.sign(_KEY, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+def certificate_der(holder: Holder, *, now: dt.datetime | None = None) -> bytes:
+    """The holder's certificate in the IGC-Santé subject format, with a private extension."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if holder.expired:
         not_before, not_after = now - dt.timedelta(days=3 * 365), now - dt.timedelta(days=30)
@@ -69,36 +88,16 @@ def certificate_der(holder: Holder, *, now: dt.datetime | None = None, extension
             x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR")]),
         ]
     )
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(TEST_ISSUER)
-        .public_key(_KEY.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-    )
-    if extension:
-        builder = builder.add_extension(x509.UnrecognizedExtension(TEST_PRIVATE_EXTENSION, b"\x13\x0210"), critical=False)
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return builder.sign(_KEY, hashes.SHA256()).public_bytes(Encoding.DER)
+    return build(subject, not_before, not_after, extension=True)
 
 
-def plain_certificate_der(common_name: str = "not a practitioner") -> bytes:
-    """A certificate whose subject is not in the IGC-Santé format (e.g. a VPN certificate)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+def common_name_der(common_name: str) -> bytes:
+    """A certificate whose subject is a CN only: not the IGC-Santé format (e.g. a VPN
+    certificate), or an identifier with no names."""
     now = dt.datetime.now(dt.timezone.utc)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(TEST_ISSUER)
-        .public_key(_KEY.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(_KEY, hashes.SHA256())
-    )
-    return cert.public_bytes(Encoding.DER)
+    return build(name, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
+
+
+def plain_certificate_der() -> bytes:
+    return common_name_der("not a practitioner")

@@ -58,25 +58,9 @@ def test_documented_identifier_types(digit, kind):
 
 def test_missing_names_are_null():
     """A CN-only subject (no SN/GN/title) gives the identifier and nulls, nothing invented."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "810100000017")]))
-        .issuer_name(certs.TEST_ISSUER)
-        .public_key(certs._KEY.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(certs._KEY, hashes.SHA256())
-    )
-    identity = identity_from_certificate(obj(cert.public_bytes(Encoding.DER)), TOKEN, None)
+    identity = identity_from_certificate(obj(certs.common_name_der("810100000017")), TOKEN, None)
     assert (identity.nom, identity.prenom, identity.profession) == (None, None, None)
-    assert identity.certificate.serial_number == "7"
+    assert identity.numero == "10100000017" and identity.certificate.private_extensions == []
 
 
 def test_not_yet_valid_and_expired_against_the_time_of_the_read():
