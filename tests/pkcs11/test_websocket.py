@@ -34,9 +34,9 @@ def serve_with(tmp_path):
     """``serve_with(hsm)``: a serve process (simulator driver) using that SoftHSM folder."""
     started = []
 
-    def start(hsm, *extra: str):
+    def start(hsm, *extra: str, system_module: str = MODULE):
         config = tmp_path / "system-config.json"
-        config.write_text(json.dumps({"pkcs11Module": MODULE}), encoding="utf-8")
+        config.write_text(json.dumps({"pkcs11Module": system_module}), encoding="utf-8")
         env = {**os.environ, **hsm.env, "VITALE_BRIDGE_SYSTEM_CONFIG": str(config)}
         env.pop("VITALE_BRIDGE_LOG_LEVEL", None)
         served = start_server(tmp_path / f"home{len(started)}", env, "--driver", "simulator", *extra)
@@ -93,3 +93,9 @@ async def test_only_allowed_origins_get_the_identity(hsm, serve_with):
     async with BridgeClient.connect(port=served.port, origin=origin) as client:
         assert (await client.call("cps.identity"))["nom"] == certs.LUC.nom
     assert not _leaks(served.output(), _secrets(certs.LUC))
+
+
+async def test_serve_takes_the_module_from_its_option(hsm, serve_with, tmp_path):
+    served = serve_with(hsm.made["ines"], "--pkcs11-module", MODULE, system_module=str(tmp_path / "absent.so"))
+    async with BridgeClient.connect(port=served.port, token=served.token) as client:
+        assert (await client.call("cps.identity"))["typeIdentifiant"] == "adeli"
