@@ -21,11 +21,13 @@ a thread.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,7 +78,9 @@ def candidates(platform: str | None = None) -> list[str]:
     ]
 
 
-CANDIDATES = candidates()
+#: Where to look, when set (tests); None: :func:`candidates` for this platform, computed when
+#: needed (it lists folders: not at import, which the native host's start-up would pay).
+CANDIDATES: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +95,11 @@ def choose_module(explicit: str | None = None, system: str | None = None) -> Mod
         return ModuleChoice(explicit, "option")
     if system:
         return ModuleChoice(system, "systemConfig")
-    for path in CANDIDATES:
+    searched = CANDIDATES if CANDIDATES is not None else candidates()
+    for path in searched:
         if os.path.isfile(path):
             return ModuleChoice(path, "discovered")
-    raise Pkcs11UnavailableError(
-        "No PKCS#11 module for the CPS card was found. " + INSTALL_HINT, searched=list(CANDIDATES)
-    )
+    raise Pkcs11UnavailableError("No PKCS#11 module for the CPS card was found. " + INSTALL_HINT, searched=list(searched))
 
 
 @dataclass(frozen=True)
@@ -240,27 +243,22 @@ def _attr_hex(obj: Any, attribute: Any) -> str:
         return ""
 
 
-class _translated:
+@contextlib.contextmanager
+def _translated(path: str) -> Iterator[None]:
     """Turn the binding's exceptions into the bridge's errors, in this module only."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or kind is None:
-            return False
+    try:
         import pkcs11.exceptions as p11
-
-        if isinstance(exc, (p11.TokenNotPresent, p11.DeviceRemoved, p11.SessionClosed, p11.SessionHandleInvalid)):
-            raise CardRemovedError(
-                "The CPS card was removed during the read. Insert it again and retry.", pkcs11Error=kind.__name__
-            ) from None
-        if isinstance(exc, p11.PKCS11Error):
-            raise CardCommunicationError(
-                "The PKCS#11 module could not read the CPS card. Remove the card, insert it again and retry.",
-                pkcs11Error=kind.__name__, module=self.path,
-            ) from None
-        return False
+    except ImportError:  # no binding in this build: loading the module says so, plainly
+        yield
+        return
+    try:
+        yield
+    except (p11.TokenNotPresent, p11.DeviceRemoved, p11.SessionClosed, p11.SessionHandleInvalid) as exc:
+        raise CardRemovedError(
+            "The CPS card was removed during the read. Insert it again and retry.", pkcs11Error=type(exc).__name__
+        ) from None
+    except p11.PKCS11Error as exc:
+        raise CardCommunicationError(
+            "The PKCS#11 module could not read the CPS card. Remove the card, insert it again and retry.",
+            pkcs11Error=type(exc).__name__, module=path,
+        ) from None
