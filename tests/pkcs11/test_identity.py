@@ -165,3 +165,14 @@ async def test_a_named_reader_that_is_not_there(use_hsm, identity_bridge):
     async with identity_bridge() as bridge:
         with pytest.raises(ReaderNotFoundError):
             await bridge.cps_identity.identity("no such reader")
+
+
+async def test_a_build_without_the_binding_says_so(use_hsm, identity_bridge, monkeypatch):
+    import sys
+
+    use_hsm("zoe")
+    monkeypatch.setitem(sys.modules, "pkcs11", None)  # import pkcs11 now raises ImportError
+    monkeypatch.setitem(sys.modules, "pkcs11.exceptions", None)
+    with pytest.raises(Pkcs11UnavailableError) as caught:
+        await read(identity_bridge)
+    assert "python-pkcs11" in caught.value.message
