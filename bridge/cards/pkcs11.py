@@ -178,10 +178,10 @@ class Pkcs11Module:
 
     def tokens(self) -> list[TokenInfo]:
         """Slots holding an initialised token (``C_GetSlotList(TRUE)``, ``C_GetTokenInfo``)."""
-        from pkcs11 import SlotFlag, TokenFlag
-
         with self._lock, _translated(self.path):
             self._load_locked()
+            from pkcs11 import SlotFlag, TokenFlag
+
             out = []
             for slot in self._lib.get_slots(token_present=True):
                 token = slot.get_token()
@@ -203,10 +203,10 @@ class Pkcs11Module:
     def certificates(self, slot_id: int) -> list[CertificateObject]:
         """The public X.509 certificate objects of a token, in a read-only session that does
         not log in (``C_OpenSession`` without ``CKF_RW_SESSION``; no ``C_Login``)."""
-        from pkcs11 import Attribute, CertificateType, ObjectClass
-
         with self._lock, _translated(self.path):
             self._load_locked()
+            from pkcs11 import Attribute, CertificateType, ObjectClass
+
             slot = next((s for s in self._lib.get_slots(token_present=True) if s.slot_id == slot_id), None)
             if slot is None:
                 raise CardRemovedError("The CPS card was removed during the read. Insert it again and retry.")
