@@ -121,7 +121,7 @@ class CpsIdentityService:
         cps_reader = status.reader if status is not None and status.present else await self._cps_reader(reader)
         found = match_token(tokens, cps_reader)
         if found is None and cps_reader is not None:
-            known = status if status is not None else await self.bridge.cards.cps_status(cps_reader)
+            known = status if status is not None and status.present else await self.bridge.cards.cps_status(cps_reader)
             found = match_token(tokens, cps_reader, known.card_number)
         if found is None:
             raise NoTokenError(
