@@ -134,12 +134,8 @@ class Pkcs11Module:
     def path(self) -> str:
         return self.choice.path
 
-    def load(self) -> None:
-        """Load and initialise the library (``C_Initialize``), once."""
-        with self._lock:
-            self._load_locked()
-
     def _load_locked(self) -> None:
+        """Load and initialise the library (``C_Initialize``) on first use; the lock is held."""
         if self._lib is not None:
             return
         if not os.path.isfile(self.path):
