@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import demo_server, extension_build, playwright  # noqa: F401 - fixtures used here
+from tests.browser.conftest import artifacts, demo_server, extension_build, playwright  # noqa: F401 - fixtures used here
 from tests.browser.support import launch_chromium, open_extension_page, open_with_consent, write_native_host
 
 from .softhsm import MODULE
@@ -33,12 +33,14 @@ def chromium(playwright, extension_build, tmp_path, env):  # noqa: F811
     ("zoe", "Carte CPS : Zoé MARTIN — Sage-femme (RPPS 10100000017)"),
     ("paul", "Carte CPS : Paul ANCIEN — Pharmacien (RPPS 10100000025) — certificat expiré"),
 ])
-def test_the_popup_names_the_holder(playwright, extension_build, vitale_readers, hsm, tmp_path, name, line):  # noqa: F811
+def test_the_popup_names_the_holder(playwright, extension_build, artifacts, vitale_readers, hsm, tmp_path, name, line):  # noqa: F811
     ctx, ext_id = chromium(playwright, extension_build, tmp_path, native_env(vitale_readers, hsm, tmp_path, name))
     try:
         popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 600))
         popup.wait_for_function("document.querySelector('[data-testid=cps]').textContent.length > 0")
         assert popup.text_content("[data-testid=cps]") == line
+        assert popup.get_attribute("[data-testid=cps]", "class") == ("notice" if name == "paul" else "")
+        popup.screenshot(path=str(artifacts / f"popup-cps-identity-{name}.png"), full_page=True)
     finally:
         ctx.close()
 

@@ -42,6 +42,7 @@ async function refreshStatus() {
     ask("ui.cps").then(
       (cps) => {
         $("cps").textContent = cpsText(cps);
+        $("cps").className = cps.identity && cps.identity.expired ? "notice" : "";
       },
       () => {
         $("cps").textContent = "";
