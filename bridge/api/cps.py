@@ -115,14 +115,14 @@ class CpsIdentityService:
 
     async def identity(self, reader: str | None = None, status: CpsStatus | None = None) -> CpsIdentity:
         module = self._module()
-        tokens = await self._blocking(module.tokens)
+        cps_reader = status.reader if status is not None and status.present else await self._cps_reader(reader)
+        tokens, found, certificates = await self._blocking(module.read, lambda t: match_token(t, cps_reader))
         if not tokens:
             raise NoTokenError(module=module.path)
-        cps_reader = status.reader if status is not None and status.present else await self._cps_reader(reader)
-        found = match_token(tokens, cps_reader)
         if found is None and cps_reader is not None:
             known = status if status is not None and status.present else await self.bridge.cards.cps_status(cps_reader)
-            found = match_token(tokens, cps_reader, known.card_number)
+            number = known.card_number
+            tokens, found, certificates = await self._blocking(module.read, lambda t: match_token(t, cps_reader, number))
         if found is None:
             raise NoTokenError(
                 "The PKCS#11 module shows several cards and none could be tied to the CPS reader. "
@@ -130,7 +130,6 @@ class CpsIdentityService:
                 tokens=len(tokens), module=module.path,
             )
         token, how = found
-        certificates = await self._blocking(module.certificates, token.slot_id)
         tied = cps_reader if how != "singleToken" or token.hardware_slot else None
         result = choose_identity(
             certificates,

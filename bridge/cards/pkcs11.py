@@ -27,7 +27,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -115,6 +115,10 @@ class TokenInfo:
     model: str
 
 
+#: What a token chooser returns: the token, and how it was chosen (a rule name).
+Picked = tuple[TokenInfo, str]
+
+
 @dataclass(frozen=True)
 class CertificateObject:
     label: str
@@ -172,51 +176,65 @@ class Pkcs11Module:
                 log.debug("PKCS#11 unload: %s", type(exc).__name__)
             self._lib = None
 
-    def tokens(self) -> list[TokenInfo]:
-        """Slots holding an initialised token (``C_GetSlotList(TRUE)``, ``C_GetTokenInfo``)."""
+    def read(self, choose: Callable[[list[TokenInfo]], Picked | None]) -> tuple[list[TokenInfo], Picked | None, list[CertificateObject]]:
+        """List the tokens and, when *choose* picks one, read its certificates: one lock and
+        one thread hop for the common case. Returns (tokens, what *choose* returned, certificates)."""
         with self._lock, _translated(self.path):
             self._load_locked()
-            from pkcs11 import SlotFlag, TokenFlag
-
-            out = []
-            for slot in self._lib.get_slots(token_present=True):
-                token = slot.get_token()
-                if not token.flags & TokenFlag.TOKEN_INITIALIZED:
-                    continue  # e.g. SoftHSM's spare slot
-                out.append(
-                    TokenInfo(
-                        slot_id=slot.slot_id,
-                        slot_description=slot.slot_description.strip(),
-                        hardware_slot=bool(slot.flags & SlotFlag.HW_SLOT),
-                        label=token.label.strip(),
-                        serial=_text(token.serial),
-                        manufacturer=token.manufacturer_id.strip(),
-                        model=token.model.strip(),
-                    )
-                )
-            return out
+            slots = self._slots_locked()
+            tokens = [info for info, _slot in slots]
+            picked = choose(tokens)
+            if picked is None:
+                return tokens, None, []
+            slot = next(slot for info, slot in slots if info is picked[0])
+            return tokens, picked, self._certificates_locked(slot)
 
     def certificates(self, slot_id: int) -> list[CertificateObject]:
-        """The public X.509 certificate objects of a token, in a read-only session that does
-        not log in (``C_OpenSession`` without ``CKF_RW_SESSION``; no ``C_Login``)."""
+        """The certificates of the token in *slot_id* (CARD_REMOVED when it is gone)."""
         with self._lock, _translated(self.path):
             self._load_locked()
-            from pkcs11 import Attribute, CertificateType, ObjectClass
-
-            slot = next((s for s in self._lib.get_slots(token_present=True) if s.slot_id == slot_id), None)
+            slot = next((slot for info, slot in self._slots_locked() if info.slot_id == slot_id), None)
             if slot is None:
                 raise CardRemovedError("The CPS card was removed during the read. Insert it again and retry.")
-            out: list[CertificateObject] = []
-            with slot.get_token().open(rw=False) as session:
-                template = {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509}
-                for obj in session.get_objects(template):
-                    der = bytes(obj[Attribute.VALUE])
-                    if len(der) > MAX_CERTIFICATE:
-                        continue
-                    out.append(CertificateObject(_attr(obj, Attribute.LABEL), _attr_hex(obj, Attribute.ID), der))
-                    if len(out) >= MAX_CERTIFICATES:
-                        break
-            return out
+            return self._certificates_locked(slot)
+
+    def _slots_locked(self) -> list[tuple[TokenInfo, Any]]:
+        """Slots holding an initialised token (``C_GetSlotList(TRUE)``, ``C_GetTokenInfo``)."""
+        from pkcs11 import SlotFlag, TokenFlag
+
+        out = []
+        for slot in self._lib.get_slots(token_present=True):
+            token = slot.get_token()
+            if not token.flags & TokenFlag.TOKEN_INITIALIZED:
+                continue  # e.g. SoftHSM's spare slot
+            info = TokenInfo(
+                slot_id=slot.slot_id,
+                slot_description=slot.slot_description.strip(),
+                hardware_slot=bool(slot.flags & SlotFlag.HW_SLOT),
+                label=token.label.strip(),
+                serial=_text(token.serial),
+                manufacturer=token.manufacturer_id.strip(),
+                model=token.model.strip(),
+            )
+            out.append((info, slot))
+        return out
+
+    def _certificates_locked(self, slot: Any) -> list[CertificateObject]:
+        """The public X.509 certificate objects of a token, in a read-only session that does
+        not log in (``C_OpenSession`` without ``CKF_RW_SESSION``; no ``C_Login``)."""
+        from pkcs11 import Attribute, CertificateType, ObjectClass
+
+        out: list[CertificateObject] = []
+        with slot.get_token().open(rw=False) as session:
+            template = {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509}
+            for obj in session.get_objects(template):
+                der = bytes(obj[Attribute.VALUE])
+                if len(der) > MAX_CERTIFICATE:
+                    continue
+                out.append(CertificateObject(_attr(obj, Attribute.LABEL), _attr_hex(obj, Attribute.ID), der))
+                if len(out) >= MAX_CERTIFICATES:
+                    break
+        return out
 
 
 def _text(value: Any) -> str:
