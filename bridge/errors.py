@@ -22,10 +22,14 @@
     ├── AccessError
     │   ├── ForbiddenError           -32030  FORBIDDEN
     │   └── VersionMismatchError     -32031  VERSION_MISMATCH
-    └── LimitError
-        ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
-        ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
-        └── TimeoutError_            -32042  TIMEOUT
+    ├── LimitError
+    │   ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
+    │   ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
+    │   └── TimeoutError_            -32042  TIMEOUT
+    └── Pkcs11Error
+        ├── Pkcs11UnavailableError   -32050  PKCS11_UNAVAILABLE
+        ├── NoTokenError             -32051  NO_TOKEN
+        └── NoCertificateError       -32052  NO_CERTIFICATE
 
 Each error carries a message written for the person who must act on it (what happened and
 what to do) and a ``details`` dict of non-personal facts (reader name, status word, the codes
@@ -220,6 +224,40 @@ class TimeoutError_(LimitError):
     rpc_code = -32042
     code = "TIMEOUT"
     default_message = "The operation took too long and was abandoned. Retry."
+
+
+# --- PKCS#11 (the CPS holder's identity) ---------------------------------------------------
+
+
+class Pkcs11Error(BridgeError):
+    code = "PKCS11_ERROR"
+
+
+class Pkcs11UnavailableError(Pkcs11Error):
+    rpc_code = -32050
+    code = "PKCS11_UNAVAILABLE"
+    default_message = (
+        "No PKCS#11 module for the CPS card is available. Install the Cryptolib CPS (or OpenSC), "
+        "or name the module with --pkcs11-module PATH or pkcs11Module in the system configuration."
+    )
+
+
+class NoTokenError(Pkcs11Error):
+    rpc_code = -32051
+    code = "NO_TOKEN"
+    default_message = (
+        "The PKCS#11 module sees no CPS card. Insert the CPS card in its reader and retry; if it is "
+        "inserted, the module in use may not support this card (install the Cryptolib CPS)."
+    )
+
+
+class NoCertificateError(Pkcs11Error):
+    rpc_code = -32052
+    code = "NO_CERTIFICATE"
+    default_message = (
+        "The card holds no certificate naming a health professional (IGC-Santé), so its holder "
+        "cannot be told. Check that it is a CPS card, or ask the card's issuer."
+    )
 
 
 class SetupError(Exception):

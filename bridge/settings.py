@@ -95,6 +95,9 @@ class Settings:
     idle_timeout: float = 600.0
     #: Also bind ::1 when the machine has IPv6 loopback.
     ipv6: bool = True
+    #: PKCS#11 module reading the CPS (cps.identity); None: the system configuration's
+    #: pkcs11Module, else the Cryptolib CPS / OpenSC at their install locations.
+    pkcs11_module: str | None = None
 
 
 # --- token ------------------------------------------------------------------------------------

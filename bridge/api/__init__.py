@@ -17,6 +17,7 @@ MODULES = [
     "bridge.api.events",
     "bridge.api.od",
     "bridge.api.cards",
+    "bridge.api.cps",
 ]
 
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from bridge.cards import models as card_models
-from bridge.cards.models import CpsStatus, Reader
+from bridge.cards.models import Reader
 from bridge.cards.readers import find_reader
 from bridge.cards.reading import RequestedScope
+from bridge.api.cps import CpsStatusResult, with_identity
 from bridge.errors import (
     BridgeError,
     CardBusyError,
@@ -89,6 +90,11 @@ class VitaleRead(card_models.VitaleRead):
             "(resolveOd false); no-amo (no AMO data in this read); unavailable (no OD table loaded)."
         ),
     )
+
+
+class CpsStatusParams(WireModel):
+    reader: str | None = ReaderName
+    identity: bool = Field(default=False, description="Also read the holder's identity (as cps.identity).")
 
 
 class ReadersResult(WireModel):
@@ -169,9 +175,13 @@ async def vitale_read(params: VitaleReadParams, ctx: Context) -> VitaleRead:
     return await read_vitale(ctx.app, params.reader, params.scope, params.resolve_od, cache=params.cache)
 
 
-async def cps_status(params: ReaderParams, ctx: Context) -> CpsStatus:
-    """Whether a CPS card is present, its type, card number and PIN tries left (never a PIN)."""
-    return await _service(ctx).cps_status(params.reader)
+async def cps_status(params: CpsStatusParams, ctx: Context) -> CpsStatusResult:
+    """Whether a CPS card is present, its type, card number and PIN tries left (never a PIN);
+    with ``identity: true``, also its holder (cps.identity) or why not (identityError)."""
+    status = await _service(ctx).cps_status(params.reader)
+    if params.identity:
+        return await with_identity(ctx, status)
+    return CpsStatusResult(**dict(status))
 
 
 async def simulator_insert(params: SimulatorInsertParams, ctx: Context) -> SimulatorResult:

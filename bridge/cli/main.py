@@ -18,6 +18,7 @@ COMMANDS = [
     "bridge.cli.serve",
     "bridge.cli.demo",
     "bridge.cli.cards",
+    "bridge.cli.cps",
     "bridge.cli.rpc",
     "bridge.cli.origins",
     "bridge.cli.simulate",

@@ -14,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_port(p)
     add_driver(p)
     p.add_argument("--no-ipv6", action="store_true", help="bind 127.0.0.1 only")
+    p.add_argument("--pkcs11-module", metavar="PATH", help="PKCS#11 module reading the CPS for cps.identity "
+                   "(default: pkcs11Module of the system configuration, else the Cryptolib CPS / OpenSC)")
     p.add_argument("--max-message-size", type=int, default=Settings.max_message_size,
                    help=f"bytes (default {Settings.max_message_size})")
     p.add_argument("--idle-timeout", type=float, default=Settings.idle_timeout,
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         ipv6=not args.no_ipv6,
         max_message_size=args.max_message_size,
         idle_timeout=args.idle_timeout,
+        pkcs11_module=args.pkcs11_module,
     )
     bridge = Bridge(settings)
 

@@ -43,6 +43,7 @@ export const Action = Object.freeze({
   READERS: "readers",
   READ_VITALE: "readVitale",
   CPS_STATUS: "cpsStatus",
+  CPS_IDENTITY: "cpsIdentity",
   RESOLVE_OD: "resolveOd",
   SEARCH_OD: "searchOd",
   SUBSCRIBE: "subscribe",
@@ -97,6 +98,9 @@ export const ErrorCode = Object.freeze({
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   RESULT_TOO_LARGE: "RESULT_TOO_LARGE",
   BRIDGE_ERROR: "BRIDGE_ERROR",
+  PKCS11_UNAVAILABLE: "PKCS11_UNAVAILABLE",
+  NO_TOKEN: "NO_TOKEN",
+  NO_CERTIFICATE: "NO_CERTIFICATE",
   UNKNOWN: "UNKNOWN",
 });
 

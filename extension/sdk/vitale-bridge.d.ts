@@ -30,6 +30,9 @@ export declare const ErrorCode: {
   readonly TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS";
   readonly RESULT_TOO_LARGE: "RESULT_TOO_LARGE";
   readonly BRIDGE_ERROR: "BRIDGE_ERROR";
+  readonly PKCS11_UNAVAILABLE: "PKCS11_UNAVAILABLE";
+  readonly NO_TOKEN: "NO_TOKEN";
+  readonly NO_CERTIFICATE: "NO_CERTIFICATE";
   readonly UNKNOWN: "UNKNOWN";
 };
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -63,6 +66,9 @@ export declare class InsecureContextError extends TypedError {}
 export declare class ReadInProgressError extends TypedError {}
 export declare class OdNotFoundError extends TypedError {}
 export declare class UnsupportedCardError extends TypedError {}
+export declare class Pkcs11UnavailableError extends TypedError {}
+export declare class NoTokenError extends TypedError {}
+export declare class NoCertificateError extends TypedError {}
 
 export declare function errorFromWire(wire: { code?: string; message?: string; details?: Record<string, unknown> } | null): VitaleBridgeError;
 
@@ -182,6 +188,37 @@ export interface CpsStatus {
   pinTriesMax?: number | null;
   pinTriesRemaining: number | null;
 }
+/** The CPS holder, from the card's certificate (IGC-Santé), read without a PIN. */
+export interface CpsIdentity {
+  /** The PC/SC reader of the CPS, when the PKCS#11 token could be tied to one. */
+  reader: string | null;
+  /** Type digit + number, e.g. "810100000017" (8 = RPPS, 0 = ADELI). */
+  identifiantNational: string;
+  /** null when the type digit is not one the ANS documents. */
+  typeIdentifiant: "rpps" | "adeli" | "cabinetAdeli" | "finess" | "siren" | "siret" | "cabinetRpps" | null;
+  typeIdentifiantLibelle: string | null;
+  /** The RPPS / ADELI number: the identifier without its type digit. */
+  numero: string;
+  nom: string | null;
+  prenom: string | null;
+  /** The certificate's title, e.g. "Médecin", "Sage-femme". */
+  profession: string | null;
+  expired: boolean;
+  certificate: {
+    label: string;
+    issuer: string;
+    serialNumber: string;
+    validity: { notBefore: string; notAfter: string; expired: boolean; notYetValid: boolean };
+    privateExtensions: { oid: string; value: string }[];
+  };
+  token: {
+    module: string;
+    slotDescription: string;
+    label: string;
+    serialNumber: string;
+    match: "slotDescription" | "tokenSerial" | "singleToken";
+  };
+}
 export interface OdSearchResult {
   query: string;
   tableVersion: string;
@@ -224,6 +261,8 @@ export declare class VitaleBridge {
   readers(): Promise<ReadersList>;
   readVitale(options?: ReadVitaleOptions): Promise<VitaleRead>;
   cpsStatus(): Promise<CpsStatus>;
+  /** Who holds the CPS (no PIN). Rejects with Pkcs11UnavailableError, NoTokenError, NoCertificateError. */
+  cpsIdentity(options?: { timeout?: number }): Promise<CpsIdentity>;
   resolveOd(regime: string, caisse: string, centre: string): Promise<OrganismeDestinataire>;
   searchOd(text: string, options?: { limit?: number }): Promise<OdSearchResult>;
   on(event: CardEventName, listener: (event: CardEvent) => void): () => void;

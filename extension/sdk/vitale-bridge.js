@@ -69,6 +69,9 @@ export const InsecureContextError = errorClass("InsecureContextError", ErrorCode
 export const ReadInProgressError = errorClass("ReadInProgressError", ErrorCode.READ_IN_PROGRESS);
 export const OdNotFoundError = errorClass("OdNotFoundError", ErrorCode.OD_NOT_FOUND);
 export const UnsupportedCardError = errorClass("UnsupportedCardError", ErrorCode.UNSUPPORTED_CARD);
+export const Pkcs11UnavailableError = errorClass("Pkcs11UnavailableError", ErrorCode.PKCS11_UNAVAILABLE);
+export const NoTokenError = errorClass("NoTokenError", ErrorCode.NO_TOKEN);
+export const NoCertificateError = errorClass("NoCertificateError", ErrorCode.NO_CERTIFICATE);
 
 /**
  * Rebuild a typed error from its wire shape `{code, message, details}`.
@@ -251,6 +254,16 @@ export class VitaleBridge {
   /** Whether a CPS/CPx card is present, its type and number. */
   cpsStatus() {
     return this._call(Action.CPS_STATUS, {});
+  }
+
+  /**
+   * Who holds the CPS: RPPS/ADELI, nom, prénom, profession and certificate validity, read
+   * from the card's certificate without a PIN. Personal data: shown to allowed origins only.
+   * Rejects with Pkcs11UnavailableError, NoTokenError or NoCertificateError.
+   * @param {{timeout?: number}} [options]
+   */
+  cpsIdentity(options = {}) {
+    return this._call(Action.CPS_IDENTITY, {}, options.timeout);
   }
 
   /**

@@ -148,7 +148,7 @@ test("errorFromWire: known codes get their class, unknown keep the code", () => 
 
 test("errorFromWire rebuilds every exported error class from its code", () => {
   const classes = Object.values(sdk).filter((v) => typeof v === "function" && v.prototype instanceof VitaleBridgeError);
-  assert.equal(classes.length, 13);
+  assert.equal(classes.length, 16);
   for (const Cls of classes) {
     const code = new Cls("m").code;
     const e = errorFromWire({ code, message: "m", details: { k: 1 } });

@@ -135,3 +135,21 @@ def test_install_points_the_manifests_at_the_binary(frozen_host, home, tmp_path)
     assert proc.returncode == 0 and proc.stdout == b""
     subprocess.run([str(frozen_host), "uninstall"], env=env, check=True, capture_output=True, timeout=60)
     assert not firefox.exists()
+
+
+def test_binary_reads_the_cps_holder_through_pkcs11(frozen_host, home, tmp_path):
+    """python-pkcs11 and cryptography ship inside: ``cps`` reads a SoftHSM token (see tests/pkcs11)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pkcs11 import certs
+    from tests.pkcs11.softhsm import MODULE, SoftHsm, available
+
+    if not available():
+        message = "SoftHSM2 and pkcs11-tool are needed: apt-get install softhsm2 opensc"
+        pytest.fail(message, pytrace=False) if os.environ.get("CI") else pytest.skip(message)
+    hsm = SoftHsm.create(tmp_path / "softhsm")
+    hsm.add_token("CPS")
+    hsm.write_certificate("CPS", certs.certificate_der(certs.ZOE))
+    out = subprocess.run([str(frozen_host), "--home", str(home), "cps", "--pkcs11-module", MODULE, "--json"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, **hsm.env})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["numero"] == certs.ZOE.numero

@@ -49,6 +49,8 @@ export async function handlePageAction(ctx, caller, action, params) {
     }
     case Action.CPS_STATUS:
       return host.call("cps.status", {});
+    case Action.CPS_IDENTITY:
+      return host.call("cps.identity", {}, Timeouts.cardRead);
     case Action.RESOLVE_OD:
       return host.call("od.resolve", resolveOdParams(params));
     case Action.SEARCH_OD:

@@ -21,7 +21,7 @@ export async function handleUiAction(ctx, action, params) {
     case "ui.readers":
       return host.call("readers.list", {});
     case "ui.cps":
-      return host.call("cps.status", {});
+      return host.call("cps.status", { identity: true }, Timeouts.cardRead);
     case "ui.readVitale":
       return host.call("vitale.read", { scope: "auto", resolveOd: true }, Timeouts.cardRead);
     case "ui.origins":

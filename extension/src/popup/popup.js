@@ -4,7 +4,7 @@
  */
 
 import { ask, errorText, loadLanguage, t, translatePage } from "../ui/i18n.js";
-import { cardLabel, renderReaders, renderVitale } from "../ui/render.js";
+import { cpsText, renderReaders, renderVitale } from "../ui/render.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const $ = (id) => document.getElementById(id);
@@ -41,7 +41,8 @@ async function refreshStatus() {
     ),
     ask("ui.cps").then(
       (cps) => {
-        $("cps").textContent = cps.present ? t("cps_present", cardLabel(cps.cardType) + (cps.cardNumber ? ` n° ${cps.cardNumber}` : "")) : t("cps_absent");
+        $("cps").textContent = cpsText(cps);
+        $("cps").className = cps.identity && cps.identity.expired ? "notice" : "";
       },
       () => {
         $("cps").textContent = "";

@@ -23,6 +23,32 @@ export function cardLabel(cardType) {
   return t("card_unknown");
 }
 
+/**
+ * The CPS holder in one line, the same in every language: "Zoé MARTIN — Sage-femme (RPPS
+ * 10100000017)". Only what the certificate gives: a missing part is left out, never invented.
+ * @param {any} identity a CpsIdentity (cps.identity)
+ */
+export function cpsHolder(identity) {
+  const names = [identity.prenom, identity.nom].filter(Boolean).join(" ");
+  const kind = String(identity.typeIdentifiantLibelle || `type ${String(identity.identifiantNational || "?")[0]}`).split(" /")[0];
+  const who = identity.profession ? `${names} — ${identity.profession}` : names;
+  return `${who} (${kind} ${identity.numero})`.trim();
+}
+
+/**
+ * The popup's CPS line from cps.status {identity: true}: the holder when the certificate was
+ * read (expired said so), else the card as before (type and number), else absent.
+ * @param {any} cps
+ */
+export function cpsText(cps) {
+  if (cps && cps.identity) {
+    const line = t("cps_identity", cpsHolder(cps.identity));
+    return cps.identity.expired ? `${line} ${t("cps_expired")}` : line;
+  }
+  if (cps && cps.present) return t("cps_present", cardLabel(cps.cardType) + (cps.cardNumber ? ` n° ${cps.cardNumber}` : ""));
+  return t("cps_absent");
+}
+
 /** @param {any} readers readers.list result: a list, or {readers: [...]} */
 export function readerList(readers) {
   return Array.isArray(readers) ? readers : readers && Array.isArray(readers.readers) ? readers.readers : [];
