@@ -48,6 +48,19 @@ export const Action = Object.freeze({
   SUBSCRIBE: "subscribe",
 });
 
+/**
+ * Kinds of the extension's internal messages (content script <-> background port, our pages
+ * <-> background), so that each is told apart by name rather than by which keys it carries.
+ */
+export const InternalKind = Object.freeze({
+  REQUEST: "request",
+  RESPONSE: "response",
+  EVENT: "event",
+  UI: "ui",
+  STATE: "state",
+  HOST_EVENT: "hostEvent",
+});
+
 /** Events a page may receive (only the fact and the card type, never card data). */
 export const PageEvent = Object.freeze({
   CARD_INSERTED: "card.inserted",
@@ -65,6 +78,14 @@ export const Timeouts = Object.freeze({
   cardRead: 30000,
   consent: 120000,
   pageDefault: 150000,
+  /**
+   * The consent window's buttons stay inactive this long after it appears (and after it gets
+   * the focus back): a click aimed at the page underneath (a double-click trap) lands before
+   * they can act. One second, as Firefox's own security dialogs (security.dialog_enable_delay).
+   */
+  consentArm: 1000,
+  /** The extension answers a page's connect() this long before the page's own timeout. */
+  consentMargin: 500,
 });
 
 /**
@@ -81,6 +102,9 @@ export const ErrorCode = Object.freeze({
   READ_IN_PROGRESS: "READ_IN_PROGRESS",
   INVALID_REQUEST: "INVALID_REQUEST",
   TIMEOUT: "TIMEOUT",
+  FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED",
+  PAIRING_REQUIRED: "PAIRING_REQUIRED",
+  UNTRUSTED_HOST: "UNTRUSTED_HOST",
   // host side (bridge/errors.py)
   NO_READER: "NO_READER",
   READER_NOT_FOUND: "READER_NOT_FOUND",
@@ -128,6 +152,63 @@ export function fromHostError(rpcError) {
   }
   const { code: _ignored, ...details } = data;
   return wireError(code, (rpcError && rpcError.message) || "The bridge reported an error.", Object.keys(details).length ? details : undefined);
+}
+
+/**
+ * Calls waiting for their answer, by id, each with its own timer: the one implementation used
+ * by the SDK, the content script and the background's host connection.
+ */
+export class PendingCalls {
+  constructor() {
+    /** @type {Map<string|number, {resolve: (v: any) => void, reject: (e: any) => void, timer: any}>} */
+    this.entries = new Map();
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+
+  /**
+   * Register *id*; the promise settles with settle(id, ...) or, after *timeout* ms (0: never),
+   * rejects with onTimeout().
+   * @param {string|number} id
+   * @param {number} timeout
+   * @param {() => any} [onTimeout]
+   * @returns {Promise<any>}
+   */
+  add(id, timeout, onTimeout) {
+    return new Promise((resolve, reject) => {
+      const timer = timeout > 0
+        ? setTimeout(() => {
+            this.entries.delete(id);
+            reject(onTimeout ? onTimeout() : new Error(`no answer within ${timeout} ms`));
+          }, timeout)
+        : null;
+      this.entries.set(id, { resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Settle *id* with an error (when *error* is given) or a result; false for an unknown id.
+   * @param {string|number} id
+   * @param {any} error
+   * @param {any} [result]
+   */
+  settle(id, error, result) {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.entries.delete(id);
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    if (error !== undefined && error !== null) entry.reject(error);
+    else entry.resolve(result);
+    return true;
+  }
+
+  /** Reject every call still waiting with makeError() (one error object each). */
+  rejectAll(makeError) {
+    const ids = [...this.entries.keys()];
+    for (const id of ids) this.settle(id, makeError());
+  }
 }
 
 /** The major part of a "major.minor" version string, or NaN. */

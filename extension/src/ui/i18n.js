@@ -4,6 +4,8 @@
  * the extension setting instead (French unless changed), reading the same _locales files.
  */
 
+import { InternalKind } from "../../sdk/protocol.js";
+
 const api = globalThis.browser ?? globalThis.chrome;
 
 let messages = {};
@@ -48,7 +50,7 @@ export function translatePage(root = document) {
 
 /** Ask the background (our pages only). */
 export async function ask(ui, params = {}) {
-  const answer = await api.runtime.sendMessage({ ui, params });
+  const answer = await api.runtime.sendMessage({ kind: InternalKind.UI, action: ui, params });
   if (!answer) throw Object.assign(new Error("no answer"), { code: "UNKNOWN" });
   if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
   return answer.result;
