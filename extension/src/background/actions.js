@@ -9,6 +9,20 @@ import { BridgeFailure } from "./host.js";
 import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
 
 /**
+ * How long connect() may wait for the consent window: a little less than the page's own
+ * timeout (sent by the SDK), so that the page hears the extension's clear TIMEOUT rather than
+ * its own silent one; other actions wait for the window's own limit.
+ * @param {string} action
+ * @param {any} params
+ * @returns {number|undefined}
+ */
+export function consentDeadline(action, params) {
+  const timeout = params.timeout;
+  if (action !== Action.CONNECT || !Number.isInteger(timeout) || timeout <= 0) return undefined;
+  return Math.min(Timeouts.consent, Math.max(1, timeout - Timeouts.consentMargin));
+}
+
+/**
  * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access,
  *          readsInFlight: Set<number>}} ctx
  * @param {{origin: string, tabId: number}} caller  taken from the browser's sender
@@ -20,7 +34,7 @@ export async function handlePageAction(ctx, caller, action, params) {
   if (!Object.values(Action).includes(action) || action === Action.HELLO) {
     throw new BridgeFailure(ErrorCode.INVALID_REQUEST, `Unknown action ${String(action).slice(0, 40)}.`);
   }
-  await access.require(caller.origin, caller.tabId);
+  await access.require(caller.origin, caller.tabId, { timeout: consentDeadline(action, params) });
   switch (action) {
     case Action.CONNECT:
       await host.ensureReady();
