@@ -38,6 +38,9 @@ export function t(key, ...subs) {
 /** The plain-words explanation of an error code, with what to do. */
 export function errorText(error) {
   const code = error && error.code ? error.code : "UNKNOWN";
+  // A failure with a known reason (HOST_MISSING: notInstalled, notRunning, ...) has its own words.
+  const reason = error && error.details && typeof error.details.reason === "string" ? error.details.reason : "";
+  if (reason && messages[`err_${code}_${reason}`]) return t(`err_${code}_${reason}`);
   const key = `err_${code}`;
   return messages[key] ? t(key) : `${t("err_UNKNOWN")} (${code})`;
 }
