@@ -124,7 +124,9 @@ def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
     ctx, ext_id = browser
     popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 700))
     status = popup.text_content("[data-testid=status]")
-    assert "Connecté à vitale-bridge" in status and "messagerie native" in status
+    # The main view names no channel; the folded technical details do.
+    assert "Prêt" in status and "messagerie" not in status.lower(), status
+    assert "messagerie native" in popup.text_content("[data-testid=connection]")
     readers = popup.locator("[data-testid=reader]").all_text_contents()
     assert any("Carte Vitale" in r for r in readers) and any("Carte CPS" in r for r in readers)
     assert "Présente" in popup.text_content("[data-testid=cps]")
@@ -147,7 +149,7 @@ def test_popup_in_english_when_chosen(browser, artifacts):
     options.wait_for_selector("text=Allowed sites")
     popup = open_extension_page(ctx, ext_id, "popup")
     assert popup.text_content("[data-testid=read]") == "Read the carte Vitale"
-    popup.wait_for_selector("text=Connected to vitale-bridge")
+    popup.wait_for_selector("text=Ready: vitale-bridge")
     popup.screenshot(path=str(artifacts / "popup-chromium-en.png"))
     options.select_option("[data-testid=language]", "fr")
     options.click("[data-testid=save]")
