@@ -86,3 +86,37 @@ class LookalikeHost:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set_result, None)
         self._thread.join(10)
+
+
+class RefusingHost:
+    """A program on the port that refuses every WebSocket handshake (HTTP 403), as a bridge does
+    for an extension origin it does not allow."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Future | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("refusing server did not start")
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        def refuse(connection, request):
+            return connection.respond(403, "Forbidden\n")
+
+        async def main() -> None:
+            self._stop = self._loop.create_future()
+            async with serve(lambda ws: ws.close(), "127.0.0.1", self.port, process_request=refuse):
+                self._ready.set()
+                await self._stop
+
+        self._loop.run_until_complete(main())
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(10)

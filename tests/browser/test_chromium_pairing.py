@@ -100,3 +100,26 @@ def test_the_right_proof_opens_the_way(browser, lookalike):
 def test_an_invalid_code_is_refused_and_not_stored(browser):
     ctx, ext_id = browser
     assert "Ce n'est pas un code d'appairage" in type_pairing_code(ctx, ext_id, "1234-5678")
+
+
+def test_a_refusing_host_is_not_called_missing(browser, lookalike):
+    """Something on the port refuses the handshake: FORBIDDEN with its own words, not "missing";
+    an empty port: "not running"."""
+    from .lookalike import RefusingHost
+    from tests.support import free_port
+
+    ctx, ext_id = browser
+    refusing = RefusingHost()
+    try:
+        set_extension_settings(ctx, ext_id, port=refusing.port)
+        popup, status, error = popup_state(ctx, ext_id)
+        assert status == "vitale-bridge ne répond pas"
+        assert "refuse cette extension" in error, error
+        popup.close()
+        set_extension_settings(ctx, ext_id, port=free_port())
+        popup, status, error = popup_state(ctx, ext_id)
+        assert "n'est pas démarré" in error, error
+        popup.close()
+    finally:
+        refusing.close()
+        set_extension_settings(ctx, ext_id, port=lookalike.port)
