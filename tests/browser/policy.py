@@ -1,10 +1,10 @@
 """Browser policy files written by the tests themselves: IT's managed storage for the extension
 (issue 11 §3). A Chromium policy file applies to every Chromium on the machine while it exists:
 each test writes its own uniquely named file just before launching the browser and removes it in
-a ``finally``. Firefox reads ``policies.json`` from ``$MOZ_SYSTEM_CONFIG_DIR/policies/`` when
-that variable is set (else /etc/firefox-esr/policies/ on Debian, /etc/firefox/policies/ for
-Mozilla's builds, then the distribution/ folder): the Firefox test uses a directory of its own
-and never touches the machine's."""
+a ``finally``. Debian's firefox-esr reads one ``/etc/firefox/policies/policies.json`` (verified:
+not /etc/firefox-esr/), else ``/usr/lib/firefox-esr/distribution/policies.json``, once, when it
+starts: the Firefox test creates the first (never replacing one already there) and removes it as
+soon as its Firefox has started."""
 
 from __future__ import annotations
 
@@ -42,10 +42,32 @@ def chromium_policy(managed: dict):
                 directory.rmdir()
 
 
-def firefox_policy_dir(root: Path, managed: dict) -> Path:
-    """A system configuration directory for Firefox (MOZ_SYSTEM_CONFIG_DIR) holding
-    policies/policies.json with *managed* for our add-on."""
-    (root / "policies").mkdir(parents=True, exist_ok=True)
+FIREFOX_POLICIES = Path("/etc/firefox/policies/policies.json")
+
+
+@contextlib.contextmanager
+def firefox_policy(managed: dict):
+    """policies.json giving our add-on *managed* as its storage.managed, until the block's
+    first statement has started Firefox: call the yielded function right after it started."""
+    created = [d for d in (FIREFOX_POLICIES.parent, FIREFOX_POLICIES.parent.parent) if not d.exists()]
+    try:
+        FIREFOX_POLICIES.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(FIREFOX_POLICIES, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except PermissionError:
+        pytest.skip(f"cannot write {FIREFOX_POLICIES} (the policy tests need root, as in CI)")
+    except FileExistsError:
+        pytest.skip(f"{FIREFOX_POLICIES} already exists (another program's policy): not replaced")
     policies = {"policies": {"3rdparty": {"Extensions": {FIREFOX_ADDON_ID: managed}}}}
-    (root / "policies" / "policies.json").write_text(json.dumps(policies), encoding="utf-8")
-    return root
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(policies, out)
+
+    def remove() -> None:
+        FIREFOX_POLICIES.unlink(missing_ok=True)
+        for directory in created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+    try:
+        yield remove
+    finally:
+        remove()
