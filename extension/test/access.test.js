@@ -160,6 +160,7 @@ test("consent answers are refused until the window has been shown for armDelay",
   const asking = access.require("https://jack.example", 51);
   for (let i = 0; i < 50 && access.prompts.size === 0; i++) await new Promise((r) => setTimeout(r, 2));
   const [id] = [...access.prompts.keys()];
+  assert.equal(access.answer(id, "always"), false, "not even shown yet");
   assert.equal(access.promptInfo(id).armDelay, 80);
   assert.equal(access.answer(id, "always"), false, "too early: a click aimed at the page below");
   await new Promise((r) => setTimeout(r, 90));

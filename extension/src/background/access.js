@@ -170,7 +170,7 @@ export class Access {
     if (open) return open;
     const id = String(this.nextPrompt++);
     /** @type {any} */
-    const prompt = { id, origin, tabs: new Set(), waiters: 0, windowId: null, shownAt: Date.now(), resolve: null };
+    const prompt = { id, origin, tabs: new Set(), waiters: 0, windowId: null, shownAt: null, resolve: null };
     const answered = new Promise((resolve) => {
       prompt.resolve = resolve;
     });
@@ -219,20 +219,25 @@ export class Access {
     Promise.resolve(api.windows.remove(windowId)).catch(() => undefined);
   }
 
-  /** What the consent window shows, and how long its buttons stay inactive. */
+  /**
+   * What the consent window shows, and how long its buttons stay inactive. Asked by the window
+   * when it has loaded: the delay runs from then, however long the window took to appear.
+   */
   promptInfo(id) {
     const entry = this.prompts.get(String(id));
-    return entry ? { origin: entry.origin, armDelay: this.armDelay } : null;
+    if (!entry) return null;
+    entry.shownAt = Date.now();
+    return { origin: entry.origin, armDelay: this.armDelay };
   }
 
   /**
-   * The consent window's answer. Refused (false) during the first armDelay ms after the
-   * window opened, whatever the window's own buttons did: a click aimed at the page below.
+   * The consent window's answer. Refused (false) before the window has shown the origin and
+   * during the armDelay ms after, whatever its buttons did: a click aimed at the page below.
    */
   answer(id, decision) {
     const entry = this.prompts.get(String(id));
     if (!entry || !["always", "once", "refuse"].includes(decision)) return false;
-    if (Date.now() - entry.shownAt < this.armDelay) return false;
+    if (entry.shownAt === null || Date.now() - entry.shownAt < this.armDelay) return false;
     entry.resolve(decision);
     return true;
   }
