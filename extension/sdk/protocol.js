@@ -125,6 +125,7 @@ export const ErrorCode = Object.freeze({
   UNKNOWN: "UNKNOWN",
 });
 
+/** @type {Set<string>} */
 const KNOWN_CODES = new Set(Object.values(ErrorCode));
 
 /**
@@ -135,6 +136,7 @@ const KNOWN_CODES = new Set(Object.values(ErrorCode));
  * @returns {{code: string, message: string, details?: Record<string, unknown>}}
  */
 export function wireError(code, message, details) {
+  /** @type {{code: string, message: string, details?: Record<string, unknown>}} */
   const out = { code: KNOWN_CODES.has(code) ? code : ErrorCode.UNKNOWN, message: String(message || "") };
   if (details && typeof details === "object") out.details = details;
   return out;
@@ -205,20 +207,30 @@ export class PendingCalls {
     return true;
   }
 
-  /** Reject every call still waiting with makeError() (one error object each). */
+  /**
+   * Reject every call still waiting with makeError() (one error object each).
+   * @param {() => any} makeError
+   */
   rejectAll(makeError) {
     const ids = [...this.entries.keys()];
     for (const id of ids) this.settle(id, makeError());
   }
 }
 
-/** The major part of a "major.minor" version string, or NaN. */
+/**
+ * The major part of a "major.minor" version string, or NaN.
+ * @param {unknown} version
+ */
 export function major(version) {
   const m = /^(\d{1,3})\.\d{1,3}/.exec(String(version || ""));
   return m ? Number(m[1]) : NaN;
 }
 
-/** True when two protocol versions can talk (same major). */
+/**
+ * True when two protocol versions can talk (same major).
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 export function compatible(a, b) {
   const ma = major(a);
   return !Number.isNaN(ma) && ma === major(b);
@@ -256,7 +268,10 @@ export function isAllowedPageUrl(url) {
   return u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
 }
 
-/** Exact origin form (scheme://host[:port]) of a URL, or "" when it has none. */
+/**
+ * Exact origin form (scheme://host[:port]) of a URL, or "" when it has none.
+ * @param {string} url
+ */
 export function originOf(url) {
   try {
     const o = new URL(url).origin;

@@ -31,7 +31,7 @@ export function consentDeadline(action, params) {
  */
 export async function handlePageAction(ctx, caller, action, params) {
   const { host, access } = ctx;
-  if (!Object.values(Action).includes(action) || action === Action.HELLO) {
+  if (!(/** @type {string[]} */ (Object.values(Action))).includes(action) || action === Action.HELLO) {
     throw new BridgeFailure(ErrorCode.INVALID_REQUEST, `Unknown action ${String(action).slice(0, 40)}.`);
   }
   await access.require(caller.origin, caller.tabId, { timeout: consentDeadline(action, params) });

@@ -70,7 +70,7 @@ export class HostConnection {
     this.state = "idle";
     this.hello = null;
     this.transportName = null;
-    /** @type {{code: string, message: string} | null} */
+    /** @type {{code: string, message: string, details?: any} | null} */
     this.error = null;
     this.transport = null;
     this.nextId = 1;
@@ -124,7 +124,8 @@ export class HostConnection {
       });
     }
     await this.connecting;
-    if (this.state !== "ready") {
+    // connect() changed the state meanwhile (the checker cannot see it through the await).
+    if (/** @type {HostState} */ (this.state) !== "ready") {
       const err = this.error || wireError(ErrorCode.HOST_MISSING, "The vitale-bridge host is not reachable.", { reason: "notRunning" });
       throw new BridgeFailure(err.code, err.message, err.details);
     }

@@ -35,7 +35,7 @@ export function base64url(bytes) {
 
 /**
  * @param {string} text base64url without padding
- * @returns {Uint8Array|null}
+ * @returns {Uint8Array<ArrayBuffer>|null}
  */
 export function fromBase64url(text) {
   if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;

@@ -70,18 +70,20 @@ async function main() {
   const settings = await ask("ui.settings");
   await loadLanguage(settings.language);
   translatePage();
-  const form = $("form");
+  const form = /** @type {HTMLFormElement & {transport: RadioNodeList, port: HTMLInputElement, language: HTMLSelectElement}} */ ($("form"));
   form.transport.value = settings.transport;
   form.port.value = String(settings.port);
   form.language.value = settings.language;
   // What IT set is shown, not editable.
-  for (const radio of form.querySelectorAll("input[name=transport]")) radio.disabled = settings.managed.transport;
+  for (const radio of /** @type {NodeListOf<HTMLInputElement>} */ (form.querySelectorAll("input[name=transport]"))) {
+    radio.disabled = settings.managed.transport;
+  }
   form.port.disabled = settings.managed.port;
   $("managed-settings").hidden = !(settings.managed.transport || settings.managed.port);
   await renderPairing();
   $("pairing-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const input = $("pairing-form").code;
+    const input = /** @type {HTMLInputElement} */ ($("pairing-form").querySelector("[name=code]"));
     const result = $("pairing-result");
     result.hidden = false;
     try {

@@ -7,7 +7,8 @@ import { ask, errorText, loadLanguage, t, translatePage } from "../ui/i18n.js";
 import { cardLabel, renderReaders, renderVitale } from "../ui/render.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const $ = (id) => document.getElementById(id);
+const $ = (/** @type {string} */ id) => document.getElementById(id);
+const readButton = () => /** @type {HTMLButtonElement} */ ($("read"));
 
 function showError(box, error) {
   box.hidden = !error;
@@ -29,7 +30,7 @@ async function refreshStatus() {
   $("versions").textContent = t("extension_version", s.extension.version);
   $("connection").textContent = s.transport && s.state === "ready" ? t("technical_connection", t(`transport_${s.transport}`)) : "";
   showError($("status-error"), s.state === "ready" ? null : s.error);
-  $("read").disabled = s.state !== "ready";
+  readButton().disabled = s.state !== "ready";
   if (s.state !== "ready") {
     $("readers").replaceChildren();
     $("cps").textContent = "";
@@ -52,7 +53,7 @@ async function refreshStatus() {
 }
 
 async function read() {
-  const button = $("read");
+  const button = readButton();
   button.disabled = true;
   button.textContent = t("reading");
   showError($("read-error"), null);
