@@ -15,6 +15,14 @@ export declare const ErrorCode: {
   readonly READ_IN_PROGRESS: "READ_IN_PROGRESS";
   readonly INVALID_REQUEST: "INVALID_REQUEST";
   readonly TIMEOUT: "TIMEOUT";
+  /** connect() from inside a frame: the extension serves top-level pages only. */
+  readonly FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED";
+  /** The page called close() before the answer came. */
+  readonly CONNECTION_CLOSED: "CONNECTION_CLOSED";
+  /** WebSocket fallback: the browser is not paired with the host yet (vitale-bridge pair). */
+  readonly PAIRING_REQUIRED: "PAIRING_REQUIRED";
+  /** WebSocket fallback: the program on the port did not prove it is this user's bridge. */
+  readonly UNTRUSTED_HOST: "UNTRUSTED_HOST";
   readonly NO_READER: "NO_READER";
   readonly READER_NOT_FOUND: "READER_NOT_FOUND";
   readonly PCSC_UNAVAILABLE: "PCSC_UNAVAILABLE";
@@ -63,6 +71,10 @@ export declare class InsecureContextError extends TypedError {}
 export declare class ReadInProgressError extends TypedError {}
 export declare class OdNotFoundError extends TypedError {}
 export declare class UnsupportedCardError extends TypedError {}
+export declare class FrameNotSupportedError extends TypedError {}
+export declare class ConnectionClosedError extends TypedError {}
+export declare class PairingRequiredError extends TypedError {}
+export declare class UntrustedHostError extends TypedError {}
 
 export declare function errorFromWire(wire: { code?: string; message?: string; details?: Record<string, unknown> } | null): VitaleBridgeError;
 
@@ -76,7 +88,7 @@ export interface HostInfo {
 
 export interface BridgeStatus {
   extension: { version: string };
-  state: "idle" | "connecting" | "ready" | "incompatible" | "unavailable";
+  state: "idle" | "connecting" | "ready" | "incompatible" | "unavailable" | "pairingRequired" | "untrustedHost";
   transport: "native" | "websocket" | null;
   host: HostInfo | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
@@ -111,6 +123,9 @@ export interface Nir {
 export interface RightsPeriod {
   start: string | null;
   end: string | null;
+  /** Exactly as on the card (start/end are null when these are not real calendar dates). */
+  rawStart: string | null;
+  rawEnd: string | null;
 }
 export interface AmoBeneficiaire {
   qualite: string;
@@ -168,7 +183,7 @@ export interface VitaleRead {
   amo: AmoAssure | null;
   availability: Availability;
   organismeDestinataire: OrganismeDestinataire | null;
-  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo";
+  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo" | "unavailable";
   unknownTags: { tag: string; value: string; path: string }[];
 }
 export interface CpsStatus {
@@ -184,7 +199,11 @@ export interface OdSearchResult {
   query: string;
   tableVersion: string;
   total: number;
-  results: { organisme: OrganismeDestinataire; score: number; matchedOn: string }[];
+  results: {
+    organisme: OrganismeDestinataire;
+    score: number;
+    matchedOn: "code" | "od" | "libelle" | "commune" | "code_postal" | "regime_name";
+  }[];
 }
 export interface CardEvent {
   type: CardEventName;
@@ -193,7 +212,10 @@ export interface CardEvent {
 }
 
 export interface ConnectOptions {
-  /** Milliseconds for each call, consent prompt included (default 150000). */
+  /**
+   * Milliseconds for each call, consent prompt included (default 150000). The extension closes
+   * an unanswered consent window just before it and rejects connect() with TIMEOUT.
+   */
   timeout?: number;
   /** Milliseconds to wait for the extension to answer at all (default 1500). */
   detectTimeout?: number;

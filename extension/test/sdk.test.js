@@ -187,3 +187,13 @@ test("close(): pending calls reject with CONNECTION_CLOSED, later calls too", as
   await assert.rejects(reading, (err) => err instanceof ConnectionClosedError && err.code === ErrorCode.CONNECTION_CLOSED);
   await assert.rejects(bridge.readers(), ConnectionClosedError);
 });
+
+test("vitale-bridge.d.ts declares every export of the SDK, and every ErrorCode", async () => {
+  const fs = await import("node:fs");
+  const dts = fs.readFileSync(new URL("../sdk/vitale-bridge.d.ts", import.meta.url), "utf8");
+  for (const name of Object.keys(sdk)) {
+    if (name === "default") continue;
+    assert.match(dts, new RegExp(`export declare (const|class|function) ${name}\\b`), name);
+  }
+  for (const code of Object.values(ErrorCode)) assert.ok(dts.includes(`readonly ${code}: "${code}";`), code);
+});
