@@ -99,12 +99,15 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
                 badCodes: () => bridge.resolveOd('1', '691', '6901'),
                 badScope: () => bridge.readVitale({ scope: 'everything' }),
                 unknownOd: () => bridge.resolveOd('01', '000', '0000'),
+                // The extension's limit is the host's (rpc.discover): 100 passes, 101 does not.
+                limitAbove: () => bridge.searchOd('lyon', { limit: 101 }),
             })) {
                 try { await call(); errors[name] = 'no error'; }
                 catch (e) { errors[name] = [e.code, e instanceof sdk.VitaleBridgeError]; }
             }
+            const hundred = await bridge.searchOd('a', { limit: 100 });
             bridge.close();
-            return { status, readers, cps, od, found, clear: clear.availability, amo: clear.amo, errors };
+            return { status, readers, cps, od, found, clear: clear.availability, amo: clear.amo, errors, hundred: hundred.results.length };
         }"""
     )
     assert out["status"]["state"] == "ready" and out["status"]["transport"] == "native"
@@ -117,6 +120,8 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
     assert out["errors"]["badCodes"] == ["INVALID_REQUEST", True]
     assert out["errors"]["badScope"] == ["INVALID_REQUEST", True]
     assert out["errors"]["unknownOd"] == ["OD_NOT_FOUND", True]
+    assert out["errors"]["limitAbove"] == ["INVALID_REQUEST", True]
+    assert 50 < out["hundred"] <= 100
     page.close()
 
 

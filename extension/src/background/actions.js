@@ -6,7 +6,7 @@
 
 import { Action, ErrorCode, Timeouts } from "../../sdk/protocol.js";
 import { BridgeFailure } from "./host.js";
-import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
+import { hostLimits, readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
 
 /**
  * How long connect() may wait for the consent window: a little less than the page's own
@@ -50,7 +50,7 @@ export async function handlePageAction(ctx, caller, action, params) {
     case Action.READERS:
       return host.call("readers.list", {});
     case Action.READ_VITALE: {
-      const clean = readVitaleParams(params);
+      const clean = readVitaleParams(params, await hostLimits(host));
       if (ctx.readsInFlight.has(caller.tabId)) {
         throw new BridgeFailure(ErrorCode.READ_IN_PROGRESS, "A card read is already in progress for this page. Wait for it to finish.");
       }
@@ -66,7 +66,7 @@ export async function handlePageAction(ctx, caller, action, params) {
     case Action.RESOLVE_OD:
       return host.call("od.resolve", resolveOdParams(params));
     case Action.SEARCH_OD:
-      return host.call("od.search", searchOdParams(params));
+      return host.call("od.search", searchOdParams(params, await hostLimits(host)));
     case Action.SUBSCRIBE:
       return { subscribed: true };
     default:

@@ -77,6 +77,8 @@ export class HostConnection {
     this.pending = new PendingCalls();
     /** True once this transport's host is known to be ours (native, or a valid proof). */
     this.trusted = false;
+    /** @type {Promise<any>|null} this connection's rpc.discover document, once asked */
+    this.description = null;
     this.connecting = null;
     this.attempt = 0;
     this.retryTimer = null;
@@ -258,6 +260,23 @@ export class HostConnection {
     }
   }
 
+  /**
+   * The host's own description of its API (rpc.discover), asked once per connection: the
+   * extension takes its validation limits from it (validate.js).
+   * @returns {Promise<any>}
+   */
+  describe() {
+    if (!this.description) {
+      const asked = this.call("rpc.discover", {});
+      this.description = asked;
+      asked.catch(() => {
+        // Ask again next time rather than keep a failure (the caller reports this one).
+        if (this.description === asked) this.description = null;
+      });
+    }
+    return this.description;
+  }
+
   /** Native only: the host hands over the pairing key the WebSocket fallback will need. */
   fetchPairingKey() {
     const pairing = this.options.pairing;
@@ -311,6 +330,7 @@ export class HostConnection {
     this.transport = null;
     this.hello = null;
     this.trusted = false;
+    this.description = null;
     if (transport) transport.close();
     this.pending.rejectAll(
       () => new BridgeFailure(ErrorCode.HOST_MISSING, "The connection to vitale-bridge was lost. Retry.", { reason: "lost", detail: reason }),
