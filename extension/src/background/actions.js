@@ -40,7 +40,8 @@ export async function handlePageAction(ctx, caller, action, params) {
       await host.ensureReady();
       return host.summary();
     case Action.STATUS: {
-      await host.ensureReady().catch(() => {});
+      // Not ready is an answer here: the summary carries the state and the error.
+      await host.ensureReady().catch(() => undefined);
       const summary = host.summary();
       if (host.state === "ready") {
         summary.readers = await host.call("readers.list", {});
