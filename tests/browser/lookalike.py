@@ -25,20 +25,48 @@ def host_proof(key: str, challenge: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class LookalikeHost:
-    """``proof`` is "none" (no hostProof), "wrong" (a proof of another key) or "right"."""
+class _ServerThread:
+    """A websockets server on a free loopback port, served by an event loop in its own thread
+    (the browser tests are synchronous)."""
 
-    def __init__(self, key: str, proof: str = "none") -> None:
-        self.key, self.proof = key, proof
+    def __init__(self, **serve_options) -> None:
         self.port = free_port()
-        self.received: list[dict] = []
+        self._options = serve_options
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Future | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
-            raise RuntimeError("look-alike server did not start")
+            raise RuntimeError(f"{type(self).__name__} did not start")
+
+    async def _handler(self, ws) -> None:
+        await ws.close()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            self._stop = self._loop.create_future()
+            async with serve(self._handler, "127.0.0.1", self.port, **self._options):
+                self._ready.set()
+                await self._stop
+
+        self._loop.run_until_complete(main())
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(10)
+
+
+class LookalikeHost(_ServerThread):
+    """``proof`` is "none" (no hostProof), "wrong" (a proof of another key) or "right"."""
+
+    def __init__(self, key: str, proof: str = "none") -> None:
+        self.key, self.proof = key, proof
+        self.received: list[dict] = []
+        super().__init__()
 
     def methods(self) -> list[str]:
         return [m.get("method", "?") for m in list(self.received)]
@@ -71,52 +99,10 @@ class LookalikeHost:
             if "id" in msg:
                 await ws.send(json.dumps(self._answer(msg)))
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
 
-        async def main() -> None:
-            self._stop = self._loop.create_future()
-            async with serve(self._handler, "127.0.0.1", self.port):
-                self._ready.set()
-                await self._stop
-
-        self._loop.run_until_complete(main())
-
-    def close(self) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set_result, None)
-        self._thread.join(10)
-
-
-class RefusingHost:
+class RefusingHost(_ServerThread):
     """A program on the port that refuses every WebSocket handshake (HTTP 403), as a bridge does
     for an extension origin it does not allow."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Future | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("refusing server did not start")
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        def refuse(connection, request):
-            return connection.respond(403, "Forbidden\n")
-
-        async def main() -> None:
-            self._stop = self._loop.create_future()
-            async with serve(lambda ws: ws.close(), "127.0.0.1", self.port, process_request=refuse):
-                self._ready.set()
-                await self._stop
-
-        self._loop.run_until_complete(main())
-
-    def close(self) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set_result, None)
-        self._thread.join(10)
+        super().__init__(process_request=lambda connection, request: connection.respond(403, "Forbidden\n"))

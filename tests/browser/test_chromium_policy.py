@@ -27,27 +27,29 @@ def browser(playwright, extension_build, demo_server, tmp_path_factory):
             ctx.close()
 
 
-def test_a_pre_approved_origin_reads_with_no_consent_window(browser):
-    ctx, _, approved, _ = browser
+def open_demo(ctx, origin: str, ready: str):
+    """The demo page on *origin*, once it says *ready*; no consent window may have opened."""
     page = ctx.new_page()
     pages = len(ctx.pages)
-    page.goto(approved + "/")
-    page.wait_for_selector("body[data-ready=true]")
+    page.goto(origin + "/")
+    page.wait_for_selector(f"body[data-ready={ready}]")
+    assert len(ctx.pages) == pages, "no consent window was opened"
+    return page
+
+
+def test_a_pre_approved_origin_reads_with_no_consent_window(browser):
+    ctx, _, approved, _ = browser
+    page = open_demo(ctx, approved, "true")
     page.click("[data-testid=read]")
     page.wait_for_selector("body[data-read=done]")
     assert page.input_value("[data-testid=nom]") == "EXEMPLE"
-    assert len(ctx.pages) == pages, "no consent window was opened"
     page.close()
 
 
 def test_a_blocked_origin_is_refused_without_a_prompt(browser):
     ctx, _, _, blocked = browser
-    page = ctx.new_page()
-    pages = len(ctx.pages)
-    page.goto(blocked + "/")
-    page.wait_for_selector("body[data-ready=error]")
+    page = open_demo(ctx, blocked, "error")
     assert page.get_attribute("[data-testid=error]", "data-code") == "ORIGIN_REFUSED"
-    assert len(ctx.pages) == pages, "no consent window was opened"
     page.close()
 
 

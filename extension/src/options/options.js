@@ -20,15 +20,10 @@ async function renderOrigins(state) {
   const origins = state.origins.filter((o) => !state.allowed.includes(o));
   $("origins-none").hidden = origins.length + state.allowed.length > 0;
   for (const origin of state.allowed) {
-    const li = document.createElement("li");
-    li.dataset.testid = "origin-managed";
-    const name = document.createElement("span");
-    name.textContent = origin;
     const by = document.createElement("span");
     by.className = "muted";
     by.textContent = ` — ${t("origins_managed")}`;
-    li.append(name, by);
-    list.append(li);
+    list.append(originItem(origin, "origin-managed", by));
   }
   $("blocked-box").hidden = state.blocked.length === 0;
   $("blocked").replaceChildren(
@@ -39,18 +34,28 @@ async function renderOrigins(state) {
     }),
   );
   for (const origin of origins) {
-    const li = document.createElement("li");
-    li.dataset.testid = "origin";
-    const name = document.createElement("span");
-    name.textContent = origin;
     const button = document.createElement("button");
     button.className = "secondary";
     button.textContent = t("origins_revoke");
     button.dataset.testid = "revoke";
     button.addEventListener("click", async () => renderOrigins(await ask("ui.revokeOrigin", { origin })));
-    li.append(name, button);
-    list.append(li);
+    list.append(originItem(origin, "origin", button));
   }
+}
+
+/**
+ * One line of the list: the origin, then what goes with it (a button, a note).
+ * @param {string} origin
+ * @param {string} testid
+ * @param {HTMLElement} extra
+ */
+function originItem(origin, testid, extra) {
+  const li = document.createElement("li");
+  li.dataset.testid = testid;
+  const name = document.createElement("span");
+  name.textContent = origin;
+  li.append(name, extra);
+  return li;
 }
 
 function renderWsHelp() {
