@@ -132,6 +132,17 @@ test("once, for two waiting tabs, allows both tabs (and only them)", async () =>
   assert.ok(!(await access.isAllowed("https://both.example", 23)));
 });
 
+test("a tab closed while its origin's window is open gets no decision recorded", async () => {
+  const access = newAccess();
+  const staying = access.require("https://closing.example", 71);
+  access.require("https://closing.example", 72).catch(() => undefined); // its tab goes away
+  await new Promise((r) => setTimeout(r, 5));
+  await access.tabClosed(72);
+  await answerNextPrompt(access, "once");
+  await staying;
+  assert.deepEqual(Object.keys(await access.tabDecisions()).filter((k) => k.endsWith("closing.example")), ["71|https://closing.example"]);
+});
+
 test("the page's deadline: a clear TIMEOUT, and the window closes when nobody waits any more", async () => {
   const access = newAccess();
   const closedBefore = api.closed.length;

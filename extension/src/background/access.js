@@ -97,6 +97,8 @@ export class Access {
   }
 
   async tabClosed(tabId) {
+    // A window still open for its origin no longer answers for this tab.
+    for (const prompt of this.prompts.values()) prompt.tabs.delete(tabId);
     const decisions = await this.tabDecisions();
     let changed = false;
     for (const key of Object.keys(decisions)) {
