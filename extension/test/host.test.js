@@ -214,3 +214,14 @@ test("notifications go to event listeners", async () => {
   made[0].onMessage({ jsonrpc: "2.0", method: "card.removed", params: { reader: "R", cardType: "vitale2" } });
   assert.deepEqual(got, [["card.removed", { reader: "R", cardType: "vitale2" }]]);
 });
+
+test("WebSocket: a host that refuses the challenge (older than pairing) is untrusted too", async () => {
+  const old = (msg) => (msg.method === "bridge.hello"
+    ? { error: { code: -32602, message: "Invalid params", data: { code: "INVALID_REQUEST" } } }
+    : { result: { stolen: true } });
+  const { conn, log } = connection({ websocket: old }, "websocket");
+  await assert.rejects(conn.ensureReady(), (err) => err.wire.code === "UNTRUSTED_HOST");
+  assert.equal(conn.state, "untrustedHost");
+  assert.deepEqual(log.filter((l) => l.startsWith("websocket ")), ["websocket bridge.hello"]);
+  clearTimeout(conn.retryTimer);
+});

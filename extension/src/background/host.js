@@ -208,7 +208,11 @@ export class HostConnection {
     const greeting = this.send("bridge.hello", params, Timeouts.hostHello);
     let hello;
     try {
-      hello = await Promise.race([greeting, closed]);
+      hello = await Promise.race([greeting, closed]).catch((err) => {
+        // A host that refuses the challenge (one older than the pairing) proves nothing either.
+        const refused = err instanceof BridgeFailure && err.wire.code === ErrorCode.INVALID_REQUEST;
+        throw proven && refused ? untrustedHost(transport.portNumber) : err;
+      });
       if (proven) await this.checkProof(key, /** @type {string} */ (challenge), hello);
     } catch (err) {
       // The hello's own timer must not outlive the attempt (nor keep a test process waiting).
@@ -251,13 +255,7 @@ export class HostConnection {
         { port },
       );
     }
-    if (!(await proofIsValid(key, challenge, hello && hello.hostProof))) {
-      throw new BridgeFailure(
-        ErrorCode.UNTRUSTED_HOST,
-        `The program on port ${port} did not prove it is your vitale-bridge: nothing was sent to it. Another program may hold the port; call your IT support.`,
-        { port },
-      );
-    }
+    if (!(await proofIsValid(key, challenge, hello && hello.hostProof))) throw untrustedHost(port);
   }
 
   /**
@@ -409,4 +407,16 @@ function failureOf(err, transport, port) {
   }[reason] || "vitale-bridge is not reachable. Retry, or call your IT support.";
   const code = reason === "refused" ? ErrorCode.FORBIDDEN : ErrorCode.HOST_MISSING;
   return wireError(code, text, { transport, reason });
+}
+
+/**
+ * The WebSocket peer did not prove it holds the pairing key.
+ * @param {number} port
+ */
+function untrustedHost(port) {
+  return new BridgeFailure(
+    ErrorCode.UNTRUSTED_HOST,
+    `The program on port ${port} did not prove it is your vitale-bridge: nothing was sent to it. Another program may hold the port, or vitale-bridge is too old to prove it: call your IT support.`,
+    { port },
+  );
 }
