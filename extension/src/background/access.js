@@ -9,7 +9,7 @@
  */
 
 import { ErrorCode, Timeouts } from "../../sdk/protocol.js";
-import { BridgeFailure, logFailure } from "./host.js";
+import { BridgeFailure, logFailure, toldElsewhere } from "./host.js";
 import { loadPolicy } from "./policy.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -57,23 +57,30 @@ export class Access {
     return [...this.cachedList];
   }
 
+  /** @param {string[]} origins */
   async saveList(origins) {
     this.cachedList = [...origins].sort();
     await api.storage.local.set({ [LIST_KEY]: this.cachedList });
   }
 
-  /** Storage changed (possibly by another of our pages): read it again next time. */
+  /**
+   * Storage changed (possibly by another of our pages): read it again next time.
+   * @param {string} area
+   * @param {Record<string, unknown>} changes
+   */
   storageChanged(area, changes) {
     if (area === "local" && LIST_KEY in changes) this.cachedList = null;
     if (area === "session" && SESSION_KEY in changes) this.cachedDecisions = null;
   }
 
+  /** @param {string} origin */
   async add(origin) {
     const origins = new Set(await this.list());
     origins.add(origin);
     await this.saveList([...origins]);
   }
 
+  /** @param {string} origin */
   async revoke(origin) {
     await this.saveList((await this.list()).filter((o) => o !== origin));
     const decisions = await this.tabDecisions();
@@ -90,12 +97,14 @@ export class Access {
     return { ...this.cachedDecisions };
   }
 
+  /** @param {Record<string, Decision>} decisions */
   async saveTabDecisions(decisions) {
     this.cachedDecisions = { ...decisions };
     const area = sessionArea();
     if (area) await area.set({ [SESSION_KEY]: this.cachedDecisions });
   }
 
+  /** @param {number} tabId */
   async tabClosed(tabId) {
     // A window still open for its origin no longer answers for this tab.
     for (const prompt of this.prompts.values()) prompt.tabs.delete(tabId);
@@ -110,7 +119,11 @@ export class Access {
     if (changed) await this.saveTabDecisions(decisions);
   }
 
-  /** Is this origin allowed (by the organisation, always, or once for this tab)? */
+  /**
+   * Is this origin allowed (by the organisation, always, or once for this tab)?
+   * @param {string} origin
+   * @param {number} tabId
+   */
   async isAllowed(origin, tabId) {
     const policy = await this.policy();
     if (policy.blockedOrigins.includes(origin)) return false;
@@ -217,13 +230,14 @@ export class Access {
 
   /** @param {number} windowId */
   closeWindow(windowId) {
-    // Already closed by the practitioner: nothing to do, nothing to report.
-    Promise.resolve(api.windows.remove(windowId)).catch(() => undefined);
+    // Fails only when the practitioner closed it already, which windowClosed has handled.
+    Promise.resolve(api.windows.remove(windowId)).catch(toldElsewhere);
   }
 
   /**
    * What the consent window shows, and how long its buttons stay inactive. Asked by the window
    * when it has loaded: the delay runs from then, however long the window took to appear.
+   * @param {string} id
    */
   promptInfo(id) {
     const entry = this.prompts.get(String(id));
@@ -235,6 +249,8 @@ export class Access {
   /**
    * The consent window's answer. Refused (false) before the window has shown the origin and
    * during the armDelay ms after, whatever its buttons did: a click aimed at the page below.
+   * @param {string} id
+   * @param {string} decision
    */
   answer(id, decision) {
     const entry = this.prompts.get(String(id));
@@ -244,7 +260,10 @@ export class Access {
     return true;
   }
 
-  /** The practitioner closed a consent window without answering: refuse, this time only. */
+  /**
+   * The practitioner closed a consent window without answering: refuse, this time only.
+   * @param {number} windowId
+   */
   windowClosed(windowId) {
     for (const [, entry] of this.prompts) {
       if (entry.windowId === windowId) entry.resolve("closed");
@@ -258,6 +277,7 @@ export class Access {
   }
 }
 
+/** @param {string} origin */
 function blocked(origin) {
   return new BridgeFailure(
     ErrorCode.ORIGIN_REFUSED,
@@ -266,6 +286,7 @@ function blocked(origin) {
   );
 }
 
+/** @param {string} origin */
 function refused(origin) {
   return new BridgeFailure(
     ErrorCode.ORIGIN_REFUSED,

@@ -5,7 +5,7 @@
  */
 
 import { Action, ErrorCode, Timeouts } from "../../sdk/protocol.js";
-import { BridgeFailure } from "./host.js";
+import { BridgeFailure, toldElsewhere } from "./host.js";
 import { hostLimits, readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
 
 /**
@@ -41,7 +41,7 @@ export async function handlePageAction(ctx, caller, action, params) {
       return host.summary();
     case Action.STATUS: {
       // Not ready is an answer here: the summary carries the state and the error.
-      await host.ensureReady().catch(() => undefined);
+      await host.ensureReady().catch(toldElsewhere);
       const summary = host.summary();
       if (host.state === "ready") {
         summary.readers = await host.call("readers.list", {});

@@ -15,6 +15,11 @@ import { NativeTransport, TransportFailure, WebSocketTransport } from "./transpo
 
 /** Errors raised inside the background carry the page error shape. */
 export class BridgeFailure extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {Record<string, unknown>} [details]
+   */
   constructor(code, message, details) {
     super(message);
     this.wire = wireError(code, message, details);
@@ -44,10 +49,18 @@ const STOPPING = /** @type {Record<string, HostState>} */ ({
  * @param {{code: string, message: string, details?: any}[]} failures
  */
 export function mostTelling(failures) {
-  const rank = (/** @type {any} */ f) =>
-    f.code === ErrorCode.FORBIDDEN ? 0 : ({ exited: 1, notAllowed: 1, notResponding: 1, notInstalled: 2, notRunning: 3 }[f.details && f.details.reason] ?? 4);
+  /** @type {Record<string, number>} */
+  const order = { exited: 1, notAllowed: 1, notResponding: 1, notInstalled: 2, notRunning: 3 };
+  const rank = (/** @type {any} */ f) => (f.code === ErrorCode.FORBIDDEN ? 0 : order[f.details && f.details.reason] ?? 4);
   return [...failures].sort((a, b) => rank(a) - rank(b))[0];
 }
+
+/**
+ * For a promise whose failure is already told elsewhere (the host state and error, or an
+ * answer to the caller): each use says where.
+ * @returns {void}
+ */
+export function toldElsewhere() {}
 
 /**
  * Log a background failure that has no caller to report to, with its reason (never card data:
@@ -90,8 +103,12 @@ export class HostConnection {
     this.makeTransport = options.makeTransport || ((name, port) => (name === "native" ? new NativeTransport() : new WebSocketTransport(port)));
   }
 
-  /** Short description for the popup and pages (no personal data); the extension's version is
-   * the clientVersion this connection greets the host with. */
+  /**
+   * Short description for the popup and pages (no personal data); the extension's version is
+   * the clientVersion this connection greets the host with. status() adds `readers`.
+   * @returns {{extension: {version: string}, state: HostState, transport: string|null, host: object|null,
+   *            error: {code: string, message: string, details?: any}|null, readers?: unknown}}
+   */
   summary() {
     return {
       extension: { version: this.options.clientVersion },
@@ -110,6 +127,7 @@ export class HostConnection {
     };
   }
 
+  /** @param {HostState} state */
   setState(state) {
     this.state = state;
     for (const fn of this.stateListeners) fn();
@@ -181,7 +199,10 @@ export class HostConnection {
     this.scheduleReconnect();
   }
 
-  /** Open one transport and complete the version handshake on it. */
+  /**
+   * Open one transport and complete the version handshake on it.
+   * @param {any} transport a NativeTransport, a WebSocketTransport or a test's
+   */
   async openAndGreet(transport) {
     /** @type {(err: Error) => void} */
     let closedEarly = () => {};
@@ -190,7 +211,7 @@ export class HostConnection {
       closedEarly = reject;
     });
     // Handled by the race below; an early close after the greeting settled has nothing to tell.
-    closed.catch(() => undefined);
+    closed.catch(toldElsewhere);
     this.trusted = false;
     const proven = transport.name === "websocket";
     const key = proven && this.options.pairing ? await this.options.pairing.load() : null;
@@ -310,10 +331,11 @@ export class HostConnection {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       // A failure is already in state and error, for the popup; nothing more to say here.
-      this.ensureReady().catch(() => undefined);
+      this.ensureReady().catch(toldElsewhere);
     }, delay);
   }
 
+  /** @param {string} reason */
   onTransportClosed(reason) {
     this.dropTransport(reason);
     this.error = wireError(ErrorCode.HOST_MISSING, "The connection to vitale-bridge was lost; reconnecting. If it persists, restart the computer or call your IT support.", { reason: "lost" });
@@ -321,6 +343,7 @@ export class HostConnection {
     this.scheduleReconnect();
   }
 
+  /** @param {string} reason */
   dropTransport(reason) {
     clearInterval(this.keepAlive);
     this.keepAlive = null;

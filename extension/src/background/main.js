@@ -15,7 +15,7 @@
 import { Action, ErrorCode, InternalKind, isAllowedPageUrl, originOf, wireError } from "../../sdk/protocol.js";
 import { Access } from "./access.js";
 import { handlePageAction } from "./actions.js";
-import { BridgeFailure, HostConnection, logFailure } from "./host.js";
+import { BridgeFailure, HostConnection, logFailure, toldElsewhere } from "./host.js";
 import { policyChanged } from "./policy.js";
 import { loadEffectiveSettings, loadPairingKey, savePairingKey } from "./settings.js";
 import { handleUiAction } from "./ui.js";
@@ -37,12 +37,16 @@ const eventPorts = new Map();
 /** Ports of our own pages (popup) that want live updates. */
 const uiPorts = new Set();
 
+/** @param {unknown} err */
 function toWire(err) {
   if (err instanceof BridgeFailure) return err.wire;
-  return wireError(ErrorCode.UNKNOWN, "Unexpected error in the extension.", { name: err && err.name });
+  return wireError(ErrorCode.UNKNOWN, "Unexpected error in the extension.", { name: err && /** @type {any} */ (err).name });
 }
 
-/** Who is calling, from the browser's own account of the sender. */
+/**
+ * Who is calling, from the browser's own account of the sender.
+ * @param {any} sender the browser's MessageSender
+ */
 function callerOf(sender) {
   if (sender.id !== api.runtime.id) return null;
   const url = sender.url || "";
@@ -53,33 +57,37 @@ function callerOf(sender) {
   return { kind: "page", origin, tabId: sender.tab.id };
 }
 
+/**
+ * @param {Promise<unknown>} work
+ * @param {(body: object) => void} respond
+ */
 function answer(work, respond) {
   work.then(
     (result) => respond({ ok: true, result }),
-    (err) => respond({ ok: false, error: toWire(err) }),
+    (/** @type {unknown} */ err) => respond({ ok: false, error: toWire(err) }),
   );
 }
 
 // Our own pages (popup, options, consent) ask with one message each.
-api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+api.runtime.onMessage.addListener((/** @type {any} */ message, /** @type {any} */ sender, /** @type {(r: object) => void} */ sendResponse) => {
   const caller = callerOf(sender);
   if (!caller || caller.kind !== "ui" || !message || message.kind !== InternalKind.UI || typeof message.action !== "string") return false;
   answer(handleUiAction(ctx, message.action, message.params || {}), sendResponse);
   return true;
 });
 
-api.runtime.onConnect.addListener((port) => {
+api.runtime.onConnect.addListener((/** @type {any} */ port) => {
   const caller = port.sender ? callerOf(port.sender) : null;
   if (caller && caller.kind === "page" && port.name === "page") {
     // A page's requests and, once it subscribed, its card events.
     const who = { origin: caller.origin, tabId: caller.tabId };
-    port.onMessage.addListener((msg) => {
+    port.onMessage.addListener((/** @type {any} */ msg) => {
       if (!msg || typeof msg !== "object" || msg.kind !== InternalKind.REQUEST || typeof msg.id !== "string") return;
       const params = msg.params && typeof msg.params === "object" && !Array.isArray(msg.params) ? msg.params : {};
       const work = handlePageAction(ctx, who, msg.action, params);
       // A refused subscription is answered to the page just below; only success registers.
-      if (msg.action === Action.SUBSCRIBE) work.then(() => eventPorts.set(port, who), () => undefined);
-      answer(work, (body) => {
+      if (msg.action === Action.SUBSCRIBE) work.then(() => eventPorts.set(port, who), toldElsewhere);
+      answer(work, (/** @type {object} */ body) => {
         try {
           port.postMessage({ kind: InternalKind.RESPONSE, id: msg.id, ...body });
         } catch {
@@ -117,14 +125,14 @@ host.stateListeners.add(() => {
   for (const port of uiPorts) port.postMessage({ kind: InternalKind.STATE, state: host.state });
 });
 
-api.tabs.onRemoved.addListener((tabId) => {
+api.tabs.onRemoved.addListener((/** @type {number} */ tabId) => {
   access.tabClosed(tabId).catch(logFailure("forgetting a closed tab's consent"));
   ctx.readsInFlight.delete(tabId);
 });
 
-api.windows.onRemoved.addListener((windowId) => access.windowClosed(windowId));
+api.windows.onRemoved.addListener((/** @type {number} */ windowId) => access.windowClosed(windowId));
 
-api.storage.onChanged.addListener((changes, area) => {
+api.storage.onChanged.addListener((/** @type {Record<string, unknown>} */ changes, /** @type {string} */ area) => {
   access.storageChanged(area, changes);
   if (area === "managed") {
     // IT changed the policy: transport or port may have changed too.

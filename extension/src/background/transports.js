@@ -53,7 +53,7 @@ export class NativeTransport {
     const port = api.runtime.connectNative(NATIVE_HOST_NAME);
     this.port = port;
     port.onMessage.addListener(onMessage);
-    port.onDisconnect.addListener((p) => {
+    port.onDisconnect.addListener((/** @type {any} */ p) => {
       const lastError = api.runtime.lastError;
       const reason = (p && p.error && p.error.message) || (lastError && lastError.message) || "native host exited";
       if (this.port === port) this.port = null;
@@ -61,6 +61,7 @@ export class NativeTransport {
     });
   }
 
+  /** @param {object} message */
   send(message) {
     if (!this.port) throw new Error("native port closed");
     this.port.postMessage(message);
@@ -82,6 +83,11 @@ export class WebSocketTransport {
     this.ws = null;
   }
 
+  /**
+   * @param {(msg: any) => void} onMessage
+   * @param {(reason: string) => void} onClose
+   * @returns {Promise<void>}
+   */
   open(onMessage, onClose) {
     return new Promise((resolve, reject) => {
       let opened = false;
@@ -107,7 +113,7 @@ export class WebSocketTransport {
         else this.whyRefused().then(reject);
       };
       // Every error is followed by a close event, which reports it.
-      ws.onerror = () => undefined;
+      ws.onerror = () => {};
     });
   }
 
@@ -129,6 +135,7 @@ export class WebSocketTransport {
     return failure;
   }
 
+  /** @param {object} message */
   send(message) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) throw new Error("WebSocket closed");
     this.ws.send(JSON.stringify(message));

@@ -4,7 +4,7 @@
  */
 
 import { ErrorCode, Timeouts } from "../../sdk/protocol.js";
-import { BridgeFailure } from "./host.js";
+import { BridgeFailure, toldElsewhere } from "./host.js";
 import { loadEffectiveSettings, loadPairingKey, savePairingKey, saveSettings } from "./settings.js";
 
 /**
@@ -17,7 +17,7 @@ export async function handleUiAction(ctx, action, params) {
   switch (action) {
     case "ui.state":
       // A failure is part of the summary (state and error), which is the answer.
-      await host.ensureReady().catch(() => undefined);
+      await host.ensureReady().catch(toldElsewhere);
       return host.summary();
     case "ui.readers":
       return host.call("readers.list", {});

@@ -34,7 +34,8 @@ async function main() {
   document.body.dataset.ready = "true";
 }
 
-let armTimer = null;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let armTimer;
 
 /**
  * Buttons inactive for *delay* ms, with a bar filling up meanwhile: a click meant for the page

@@ -28,16 +28,22 @@ const PORT_NAME = "page";
  * One long-lived port to the background carries this page's requests, their answers and,
  * once subscribed, card events: fewer round trips through the browser than a message each.
  */
+/** @type {any} the browser's runtime.Port, or null */
 let port = null;
 /** Requests forwarded on the port; the background answers each (no timer here: it has its own). */
 const pending = new PendingCalls();
 let wantEvents = false;
 let nextPortId = 1;
 
+/**
+ * @param {string} id
+ * @param {{result?: unknown, error?: unknown}} body
+ */
 function reply(id, body) {
   window.postMessage({ channel: CHANNEL, kind: "response", id, ...body }, window.location.origin);
 }
 
+/** @param {any} msg */
 function onPortMessage(msg) {
   if (!msg || typeof msg !== "object") return;
   if (msg.kind === InternalKind.EVENT && typeof msg.event === "string") {
@@ -87,6 +93,7 @@ function forward(msg) {
   return answer;
 }
 
+/** @param {MessageEvent} event */
 async function onMessage(event) {
   if (event.source !== window || event.origin !== window.location.origin) return;
   const msg = event.data;

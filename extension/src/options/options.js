@@ -7,7 +7,7 @@
 import { ask, currentLanguage, loadLanguage, t, translatePage } from "../ui/i18n.js";
 
 const CHROME_EXTENSION_ID = "pjlklnmdipclnjibhckdcmjjdeinefpd"; // bridge/identity.py
-const $ = (id) => document.getElementById(id);
+const $ = (/** @type {string} */ id) => document.getElementById(id);
 
 /**
  * The origins the practitioner allowed (revocable here), those IT pre-approved (shown, not
