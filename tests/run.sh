@@ -11,8 +11,8 @@ PY=${PYTHON:-.venv/bin/python}
 
 status=0
 if [[ -f extension/package.json ]]; then
-  echo "==> extension: node --test, then web-ext lint of the Firefox build"
-  (cd extension && npm test --silent && npm run lint --silent) || status=1
+  echo "==> extension: node --test, tsc (JSDoc types), then web-ext lint of the Firefox build"
+  (cd extension && npm test --silent && npm run typecheck --silent && npm run lint --silent) || status=1
 fi
 
 echo "==> pytest"

@@ -49,6 +49,19 @@ export const Action = Object.freeze({
   SUBSCRIBE: "subscribe",
 });
 
+/**
+ * Kinds of the extension's internal messages (content script <-> background port, our pages
+ * <-> background), so that each is told apart by name rather than by which keys it carries.
+ */
+export const InternalKind = Object.freeze({
+  REQUEST: "request",
+  RESPONSE: "response",
+  EVENT: "event",
+  UI: "ui",
+  STATE: "state",
+  HOST_EVENT: "hostEvent",
+});
+
 /** Events a page may receive (only the fact and the card type, never card data). */
 export const PageEvent = Object.freeze({
   CARD_INSERTED: "card.inserted",
@@ -66,6 +79,14 @@ export const Timeouts = Object.freeze({
   cardRead: 30000,
   consent: 120000,
   pageDefault: 150000,
+  /**
+   * The consent window's buttons stay inactive this long after it appears (and after it gets
+   * the focus back): a click aimed at the page underneath (a double-click trap) lands before
+   * they can act. One second, as Firefox's own security dialogs (security.dialog_enable_delay).
+   */
+  consentArm: 1000,
+  /** The extension answers a page's connect() this long before the page's own timeout. */
+  consentMargin: 500,
 });
 
 /**
@@ -82,6 +103,10 @@ export const ErrorCode = Object.freeze({
   READ_IN_PROGRESS: "READ_IN_PROGRESS",
   INVALID_REQUEST: "INVALID_REQUEST",
   TIMEOUT: "TIMEOUT",
+  FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED",
+  CONNECTION_CLOSED: "CONNECTION_CLOSED",
+  PAIRING_REQUIRED: "PAIRING_REQUIRED",
+  UNTRUSTED_HOST: "UNTRUSTED_HOST",
   // host side (bridge/errors.py)
   NO_READER: "NO_READER",
   READER_NOT_FOUND: "READER_NOT_FOUND",
@@ -91,9 +116,11 @@ export const ErrorCode = Object.freeze({
   UNSUPPORTED_CARD: "UNSUPPORTED_CARD",
   CARD_ERROR: "CARD_ERROR",
   CARD_BUSY: "CARD_BUSY",
+  READER_BUSY: "READER_BUSY",
   CPS_REQUIRED: "CPS_REQUIRED",
   OD_NOT_FOUND: "OD_NOT_FOUND",
   OD_TABLE_INVALID: "OD_TABLE_INVALID",
+  OD_IMPORT_SUSPICIOUS: "OD_IMPORT_SUSPICIOUS",
   FORBIDDEN: "FORBIDDEN",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   RESULT_TOO_LARGE: "RESULT_TOO_LARGE",
@@ -104,6 +131,7 @@ export const ErrorCode = Object.freeze({
   UNKNOWN: "UNKNOWN",
 });
 
+/** @type {Set<string>} */
 const KNOWN_CODES = new Set(Object.values(ErrorCode));
 
 /**
@@ -114,6 +142,7 @@ const KNOWN_CODES = new Set(Object.values(ErrorCode));
  * @returns {{code: string, message: string, details?: Record<string, unknown>}}
  */
 export function wireError(code, message, details) {
+  /** @type {{code: string, message: string, details?: Record<string, unknown>}} */
   const out = { code: KNOWN_CODES.has(code) ? code : ErrorCode.UNKNOWN, message: String(message || "") };
   if (details && typeof details === "object") out.details = details;
   return out;
@@ -134,13 +163,80 @@ export function fromHostError(rpcError) {
   return wireError(code, (rpcError && rpcError.message) || "The bridge reported an error.", Object.keys(details).length ? details : undefined);
 }
 
-/** The major part of a "major.minor" version string, or NaN. */
+/**
+ * Calls waiting for their answer, by id, each with its own timer: the one implementation used
+ * by the SDK, the content script and the background's host connection.
+ */
+export class PendingCalls {
+  constructor() {
+    /** @type {Map<string|number, {resolve: (v: any) => void, reject: (e: any) => void, timer: any}>} */
+    this.entries = new Map();
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+
+  /**
+   * Register *id*; the promise settles with settle(id, ...) or, after *timeout* ms (0: never),
+   * rejects with onTimeout().
+   * @param {string|number} id
+   * @param {number} timeout
+   * @param {() => any} [onTimeout]
+   * @returns {Promise<any>}
+   */
+  add(id, timeout, onTimeout) {
+    return new Promise((resolve, reject) => {
+      const timer = timeout > 0
+        ? setTimeout(() => {
+            this.entries.delete(id);
+            reject(onTimeout ? onTimeout() : new Error(`no answer within ${timeout} ms`));
+          }, timeout)
+        : null;
+      this.entries.set(id, { resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Settle *id* with an error (when *error* is given) or a result; false for an unknown id.
+   * @param {string|number} id
+   * @param {any} error
+   * @param {any} [result]
+   */
+  settle(id, error, result) {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.entries.delete(id);
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    if (error !== undefined && error !== null) entry.reject(error);
+    else entry.resolve(result);
+    return true;
+  }
+
+  /**
+   * Reject every call still waiting with makeError() (one error object each).
+   * @param {() => any} makeError
+   */
+  rejectAll(makeError) {
+    const ids = [...this.entries.keys()];
+    for (const id of ids) this.settle(id, makeError());
+  }
+}
+
+/**
+ * The major part of a "major.minor" version string, or NaN.
+ * @param {unknown} version
+ */
 export function major(version) {
   const m = /^(\d{1,3})\.\d{1,3}/.exec(String(version || ""));
   return m ? Number(m[1]) : NaN;
 }
 
-/** True when two protocol versions can talk (same major). */
+/**
+ * True when two protocol versions can talk (same major).
+ * @param {unknown} a
+ * @param {unknown} b
+ */
 export function compatible(a, b) {
   const ma = major(a);
   return !Number.isNaN(ma) && ma === major(b);
@@ -178,7 +274,10 @@ export function isAllowedPageUrl(url) {
   return u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
 }
 
-/** Exact origin form (scheme://host[:port]) of a URL, or "" when it has none. */
+/**
+ * Exact origin form (scheme://host[:port]) of a URL, or "" when it has none.
+ * @param {string} url
+ */
 export function originOf(url) {
   try {
     const o = new URL(url).origin;

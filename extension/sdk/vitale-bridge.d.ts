@@ -15,6 +15,14 @@ export declare const ErrorCode: {
   readonly READ_IN_PROGRESS: "READ_IN_PROGRESS";
   readonly INVALID_REQUEST: "INVALID_REQUEST";
   readonly TIMEOUT: "TIMEOUT";
+  /** connect() from inside a frame: the extension serves top-level pages only. */
+  readonly FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED";
+  /** The page called close() before the answer came. */
+  readonly CONNECTION_CLOSED: "CONNECTION_CLOSED";
+  /** WebSocket fallback: the browser is not paired with the host yet (vitale-bridge pair). */
+  readonly PAIRING_REQUIRED: "PAIRING_REQUIRED";
+  /** WebSocket fallback: the program on the port did not prove it is this user's bridge. */
+  readonly UNTRUSTED_HOST: "UNTRUSTED_HOST";
   readonly NO_READER: "NO_READER";
   readonly READER_NOT_FOUND: "READER_NOT_FOUND";
   readonly PCSC_UNAVAILABLE: "PCSC_UNAVAILABLE";
@@ -23,9 +31,11 @@ export declare const ErrorCode: {
   readonly UNSUPPORTED_CARD: "UNSUPPORTED_CARD";
   readonly CARD_ERROR: "CARD_ERROR";
   readonly CARD_BUSY: "CARD_BUSY";
+  readonly READER_BUSY: "READER_BUSY";
   readonly CPS_REQUIRED: "CPS_REQUIRED";
   readonly OD_NOT_FOUND: "OD_NOT_FOUND";
   readonly OD_TABLE_INVALID: "OD_TABLE_INVALID";
+  readonly OD_IMPORT_SUSPICIOUS: "OD_IMPORT_SUSPICIOUS";
   readonly FORBIDDEN: "FORBIDDEN";
   readonly TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS";
   readonly RESULT_TOO_LARGE: "RESULT_TOO_LARGE";
@@ -59,6 +69,8 @@ export declare class VersionMismatchError extends TypedError {}
 export declare class NoReaderError extends TypedError {}
 export declare class NoCardError extends TypedError {}
 export declare class CardRemovedError extends TypedError {}
+/** Another program (often the billing software) holds the reader; the bridge waited a few seconds. */
+export declare class ReaderBusyError extends TypedError {}
 export declare class CpsRequiredError extends TypedError {}
 export declare class OriginRefusedError extends TypedError {}
 export declare class TimeoutError extends TypedError {}
@@ -69,6 +81,10 @@ export declare class UnsupportedCardError extends TypedError {}
 export declare class Pkcs11UnavailableError extends TypedError {}
 export declare class NoTokenError extends TypedError {}
 export declare class NoCertificateError extends TypedError {}
+export declare class FrameNotSupportedError extends TypedError {}
+export declare class ConnectionClosedError extends TypedError {}
+export declare class PairingRequiredError extends TypedError {}
+export declare class UntrustedHostError extends TypedError {}
 
 export declare function errorFromWire(wire: { code?: string; message?: string; details?: Record<string, unknown> } | null): VitaleBridgeError;
 
@@ -82,7 +98,7 @@ export interface HostInfo {
 
 export interface BridgeStatus {
   extension: { version: string };
-  state: "idle" | "connecting" | "ready" | "incompatible" | "unavailable";
+  state: "idle" | "connecting" | "ready" | "incompatible" | "unavailable" | "pairingRequired" | "untrustedHost";
   transport: "native" | "websocket" | null;
   host: HostInfo | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
@@ -117,6 +133,9 @@ export interface Nir {
 export interface RightsPeriod {
   start: string | null;
   end: string | null;
+  /** Exactly as on the card (start/end are null when these are not real calendar dates). */
+  rawStart: string | null;
+  rawEnd: string | null;
 }
 export interface AmoBeneficiaire {
   qualite: string;
@@ -176,8 +195,10 @@ export interface VitaleRead {
   amo: AmoAssure | null;
   availability: Availability;
   organismeDestinataire: OrganismeDestinataire | null;
-  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo";
+  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo" | "unavailable";
   unknownTags: { tag: string; value: string; path: string }[];
+  /** True when this answer came from the card session (the same card, still in its reader), not from the card. */
+  fromCache: boolean;
 }
 export interface CpsStatus {
   present: boolean;
@@ -238,7 +259,10 @@ export interface CardEvent {
 }
 
 export interface ConnectOptions {
-  /** Milliseconds for each call, consent prompt included (default 150000). */
+  /**
+   * Milliseconds for each call, consent prompt included (default 150000). The extension closes
+   * an unanswered consent window just before it and rejects connect() with TIMEOUT.
+   */
   timeout?: number;
   /** Milliseconds to wait for the extension to answer at all (default 1500). */
   detectTimeout?: number;
@@ -250,6 +274,8 @@ export interface ReadVitaleOptions {
   /** Attach the organisme destinataire when AMO data is read (default true). */
   resolveOd?: boolean;
   reader?: string;
+  /** false: read the card even when the same card is still in its reader (default true: a repeat read comes from memory). */
+  cache?: boolean;
   timeout?: number;
 }
 

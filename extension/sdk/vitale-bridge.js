@@ -17,6 +17,7 @@ import {
   ErrorCode,
   PAGE_PROTOCOL_VERSION,
   PageEvent,
+  PendingCalls,
   Timeouts,
   compatible,
 } from "./protocol.js";
@@ -62,6 +63,7 @@ export const VersionMismatchError = errorClass("VersionMismatchError", ErrorCode
 export const NoReaderError = errorClass("NoReaderError", ErrorCode.NO_READER);
 export const NoCardError = errorClass("NoCardError", ErrorCode.NO_CARD);
 export const CardRemovedError = errorClass("CardRemovedError", ErrorCode.CARD_REMOVED);
+export const ReaderBusyError = errorClass("ReaderBusyError", ErrorCode.READER_BUSY);
 export const CpsRequiredError = errorClass("CpsRequiredError", ErrorCode.CPS_REQUIRED);
 export const OriginRefusedError = errorClass("OriginRefusedError", ErrorCode.ORIGIN_REFUSED);
 export const TimeoutError = errorClass("VitaleBridgeTimeoutError", ErrorCode.TIMEOUT);
@@ -72,6 +74,10 @@ export const UnsupportedCardError = errorClass("UnsupportedCardError", ErrorCode
 export const Pkcs11UnavailableError = errorClass("Pkcs11UnavailableError", ErrorCode.PKCS11_UNAVAILABLE);
 export const NoTokenError = errorClass("NoTokenError", ErrorCode.NO_TOKEN);
 export const NoCertificateError = errorClass("NoCertificateError", ErrorCode.NO_CERTIFICATE);
+export const FrameNotSupportedError = errorClass("FrameNotSupportedError", ErrorCode.FRAME_NOT_SUPPORTED);
+export const ConnectionClosedError = errorClass("ConnectionClosedError", ErrorCode.CONNECTION_CLOSED);
+export const PairingRequiredError = errorClass("PairingRequiredError", ErrorCode.PAIRING_REQUIRED);
+export const UntrustedHostError = errorClass("UntrustedHostError", ErrorCode.UNTRUSTED_HOST);
 
 /**
  * Rebuild a typed error from its wire shape `{code, message, details}`.
@@ -103,8 +109,7 @@ function newId() {
 class Channel {
   constructor(win) {
     this.win = win;
-    /** @type {Map<string, {resolve: Function, reject: Function, timer: any}>} */
-    this.pending = new Map();
+    this.pending = new PendingCalls();
     /** @type {(event: string, data: any) => void} */
     this.onEvent = () => {};
     this.listener = (event) => this.receive(event);
@@ -121,12 +126,7 @@ class Channel {
       return;
     }
     if (msg.kind !== "response" || typeof msg.id !== "string") return;
-    const entry = this.pending.get(msg.id);
-    if (!entry) return;
-    this.pending.delete(msg.id);
-    clearTimeout(entry.timer);
-    if (msg.error) entry.reject(errorFromWire(msg.error));
-    else entry.resolve(msg.result);
+    this.pending.settle(msg.id, msg.error ? errorFromWire(msg.error) : null, msg.result);
   }
 
   /**
@@ -137,25 +137,19 @@ class Channel {
    */
   send(action, params, timeout, onTimeout) {
     const id = newId();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(onTimeout ? onTimeout() : new TimeoutError(`No answer to ${action} within ${timeout} ms.`, { action }));
-      }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      const message = { channel: CHANNEL, kind: "request", id, action };
-      if (params !== undefined) message.params = params;
-      this.win.postMessage(message, this.win.location.origin);
-    });
+    const answer = this.pending.add(id, timeout, () =>
+      onTimeout ? onTimeout() : new TimeoutError(`No answer to ${action} within ${timeout} ms.`, { action }),
+    );
+    /** @type {Record<string, unknown>} */
+    const message = { channel: CHANNEL, kind: "request", id, action };
+    if (params !== undefined) message.params = params;
+    this.win.postMessage(message, this.win.location.origin);
+    return answer;
   }
 
   close() {
     this.win.removeEventListener("message", this.listener);
-    for (const [, entry] of this.pending) {
-      clearTimeout(entry.timer);
-      entry.reject(new VitaleBridgeError(ErrorCode.UNKNOWN, "The connection was closed by the page."));
-    }
-    this.pending.clear();
+    this.pending.rejectAll(() => new ConnectionClosedError("The page closed this connection (close()) before the answer came."));
   }
 }
 
@@ -173,6 +167,13 @@ export class VitaleBridge {
     const win = options.window || globalThis.window;
     if (!win || typeof win.postMessage !== "function") {
       throw new ExtensionMissingError("VitaleBridge.connect() must run in a browser page.");
+    }
+    if (win.top !== win) {
+      // The extension serves top-level pages only: the consent window names one origin, and
+      // a frame's (often a third party's) is not the one the practitioner sees in the address bar.
+      throw new FrameNotSupportedError(
+        "vitale-bridge works only in the top-level page, not inside a frame: call it from the page that holds the frame (and pass the result on), or open this page in its own tab.",
+      );
     }
     if (!win.isSecureContext) {
       throw new InsecureContextError(
@@ -192,8 +193,10 @@ export class VitaleBridge {
           { extensionProtocolVersion: hello.protocolVersion, sdkProtocolVersion: PAGE_PROTOCOL_VERSION },
         );
       }
-      const status = await channel.send(Action.CONNECT, {}, options.timeout ?? Timeouts.pageDefault);
-      return new VitaleBridge(channel, hello, status, options.timeout ?? Timeouts.pageDefault);
+      const timeout = options.timeout ?? Timeouts.pageDefault;
+      // The extension closes the consent window just before this timeout and says so.
+      const status = await channel.send(Action.CONNECT, { timeout }, timeout);
+      return new VitaleBridge(channel, hello, status, timeout);
     } catch (err) {
       channel.close();
       throw err;
@@ -226,7 +229,7 @@ export class VitaleBridge {
 
   _call(action, params, timeout) {
     if (this._closed) {
-      return Promise.reject(new VitaleBridgeError(ErrorCode.INVALID_REQUEST, "This connection was closed: call VitaleBridge.connect() again."));
+      return Promise.reject(new ConnectionClosedError("This connection was closed: call VitaleBridge.connect() again."));
     }
     return this._channel.send(action, params, timeout ?? this._timeout);
   }
@@ -243,11 +246,12 @@ export class VitaleBridge {
 
   /**
    * Read the carte Vitale.
-   * @param {{scope?: "auto"|"clear"|"full", resolveOd?: boolean, reader?: string, timeout?: number}} [options]
+   * @param {{scope?: "auto"|"clear"|"full", resolveOd?: boolean, reader?: string, cache?: boolean, timeout?: number}} [options]
    */
   readVitale(options = {}) {
     const params = { scope: options.scope ?? "auto", resolveOd: options.resolveOd ?? true };
     if (options.reader !== undefined) params.reader = options.reader;
+    if (options.cache !== undefined) params.cache = options.cache;
     return this._call(Action.READ_VITALE, params, options.timeout);
   }
 
@@ -303,7 +307,9 @@ export class VitaleBridge {
         this._subscription = null;
         throw err;
       });
-      this._subscription.catch(() => {});
+      // eventsReady() gives the failure to the page; say it in the console too, where a
+      // developer who never calls eventsReady() will look.
+      this._subscription.catch((err) => console.warn("vitale-bridge: card events unavailable:", err && err.code));
     }
     return () => this.off(event, fn);
   }

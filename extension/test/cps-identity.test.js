@@ -18,6 +18,7 @@ function pageWith(answer) {
   const win = {
     location: { origin: "https://ehr.example.fr" },
     isSecureContext: true,
+    /** @type {any} */ top: null,
     sent: [],
     addEventListener: (type, fn) => listeners.add(fn),
     removeEventListener: (type, fn) => listeners.delete(fn),
@@ -31,6 +32,7 @@ function pageWith(answer) {
         .catch((error) => deliver({ channel: CHANNEL, kind: "response", id: data.id, error }));
     },
   };
+  win.top = win; // the top-level page, not a frame
   return win;
 }
 

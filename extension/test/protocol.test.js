@@ -52,3 +52,23 @@ test("host errors keep their stable code and details", () => {
   assert.equal(fromHostError({ code: -32099, data: { code: "SOMETHING_NEW" } }).code, ErrorCode.UNKNOWN);
   assert.equal(wireError("NOPE", "m").code, ErrorCode.UNKNOWN);
 });
+
+test("PendingCalls: settles once by id, times out with its own error, rejects all on close", async () => {
+  const { PendingCalls } = await import("../sdk/protocol.js");
+  const calls = new PendingCalls();
+  const ok = calls.add("a", 1000);
+  const failed = calls.add("b", 1000);
+  const slow = calls.add("c", 5, () => new Error("too slow"));
+  const forever = calls.add("d", 0);
+  assert.equal(calls.size, 4);
+  assert.equal(calls.settle("a", null, 42), true);
+  assert.equal(calls.settle("a", null, 43), false, "an id settles once");
+  assert.equal(calls.settle("zz", null, 1), false, "unknown ids are ignored");
+  calls.settle("b", new Error("no card"));
+  assert.equal(await ok, 42);
+  await assert.rejects(failed, /no card/);
+  await assert.rejects(slow, /too slow/);
+  calls.rejectAll(() => new Error("closed"));
+  await assert.rejects(forever, /closed/);
+  assert.equal(calls.size, 0);
+});

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CHANNEL, ErrorCode } from "../sdk/protocol.js";
 import * as sdk from "../sdk/vitale-bridge.js";
 import {
-  CardRemovedError, ExtensionMissingError, NoCardError, OriginRefusedError, TimeoutError, VersionMismatchError,
+  CardRemovedError, ConnectionClosedError, ExtensionMissingError, FrameNotSupportedError, NoCardError, OriginRefusedError, TimeoutError, VersionMismatchError,
   VitaleBridge, VitaleBridgeError, errorFromWire,
 } from "../sdk/vitale-bridge.js";
 
@@ -12,6 +12,7 @@ class FakeWindow {
   constructor(origin = "https://ehr.example.fr") {
     this.location = { origin };
     this.isSecureContext = true;
+    this.top = this;
     this.listeners = new Set();
     this.posted = [];
   }
@@ -105,7 +106,7 @@ test("readVitale sends the options and returns the result; errors come back type
   await bridge.searchOd("paris", { limit: 5 });
   assert.deepEqual(seen.at(-1), ["searchOd", { query: "paris", limit: 5 }]);
   bridge.close();
-  await assert.rejects(bridge.readVitale(), (err) => err.code === ErrorCode.INVALID_REQUEST);
+  await assert.rejects(bridge.readVitale(), (err) => err.code === ErrorCode.CONNECTION_CLOSED);
 });
 
 test("a call with no answer times out with a TimeoutError", async () => {
@@ -148,7 +149,7 @@ test("errorFromWire: known codes get their class, unknown keep the code", () => 
 
 test("errorFromWire rebuilds every exported error class from its code", () => {
   const classes = Object.values(sdk).filter((v) => typeof v === "function" && v.prototype instanceof VitaleBridgeError);
-  assert.equal(classes.length, 16);
+  assert.equal(classes.length, 21);
   for (const Cls of classes) {
     const code = new Cls("m").code;
     const e = errorFromWire({ code, message: "m", details: { k: 1 } });
@@ -156,4 +157,43 @@ test("errorFromWire rebuilds every exported error class from its code", () => {
     assert.equal(e.name, Cls.name);
     assert.deepEqual(e.details, { k: 1 });
   }
+});
+
+test("connect in a frame: FrameNotSupportedError at once, nothing posted", async () => {
+  const win = new FakeWindow();
+  win.top = {};
+  await assert.rejects(VitaleBridge.connect({ window: win }), FrameNotSupportedError);
+  assert.deepEqual(win.posted, []);
+});
+
+test("connect sends its timeout, so the extension closes the consent window in time", async () => {
+  const win = new FakeWindow();
+  const seen = [];
+  contentScript(win, (action, params) => {
+    seen.push([action, params]);
+    return action === "hello" ? HELLO : STATUS;
+  });
+  const bridge = await VitaleBridge.connect({ window: win, timeout: 4000 });
+  assert.deepEqual(seen[1], ["connect", { timeout: 4000 }]);
+  bridge.close();
+});
+
+test("close(): pending calls reject with CONNECTION_CLOSED, later calls too", async () => {
+  const win = new FakeWindow();
+  contentScript(win, (action) => (action === "readVitale" ? new Promise(() => {}) : action === "hello" ? HELLO : STATUS));
+  const bridge = await VitaleBridge.connect({ window: win });
+  const reading = bridge.readVitale();
+  bridge.close();
+  await assert.rejects(reading, (err) => err instanceof ConnectionClosedError && err.code === ErrorCode.CONNECTION_CLOSED);
+  await assert.rejects(bridge.readers(), ConnectionClosedError);
+});
+
+test("vitale-bridge.d.ts declares every export of the SDK, and every ErrorCode", async () => {
+  const fs = await import("node:fs");
+  const dts = fs.readFileSync(new URL("../sdk/vitale-bridge.d.ts", import.meta.url), "utf8");
+  for (const name of Object.keys(sdk)) {
+    if (name === "default") continue;
+    assert.match(dts, new RegExp(`export declare (const|class|function) ${name}\\b`), name);
+  }
+  for (const code of Object.values(ErrorCode)) assert.ok(dts.includes(`readonly ${code}: "${code}";`), code);
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readVitaleParams, resolveOdParams, searchOdParams } from "../src/background/validate.js";
+import { DEFAULT_LIMITS, hostLimits, limitsFrom, readVitaleParams, resolveOdParams, searchOdParams } from "../src/background/validate.js";
 
 const code = (fn) => {
   try {
@@ -33,5 +33,35 @@ test("searchOd params: bounded text and limit", () => {
   assert.equal(code(() => searchOdParams({ query: "" })), "INVALID_REQUEST");
   assert.equal(code(() => searchOdParams({ query: "x".repeat(101) })), "INVALID_REQUEST");
   assert.equal(code(() => searchOdParams({ query: "a", limit: 0 })), "INVALID_REQUEST");
-  assert.equal(code(() => searchOdParams({ query: "a", limit: 51 })), "INVALID_REQUEST");
+  assert.equal(code(() => searchOdParams({ query: "a", limit: 101 })), "INVALID_REQUEST");
+});
+
+/** The shape of rpc.discover's params (bridge/rpc/openrpc.py), with limits of another host. */
+const DISCOVER = {
+  methods: [
+    { name: "od.search", params: [
+      { name: "query", schema: { type: "string", minLength: 1, maxLength: 60 } },
+      { name: "limit", schema: { type: "integer", minimum: 1, maximum: 250 } },
+    ] },
+    { name: "vitale.read", params: [{ name: "reader", schema: { anyOf: [{ type: "string", maxLength: 80 }, { type: "null" }] } }] },
+  ],
+};
+
+test("the limits are the host's: read from its rpc.discover document", async () => {
+  const limits = limitsFrom(DISCOVER);
+  assert.deepEqual(limits, { searchQueryMax: 60, searchLimitMax: 250, readerNameMax: 80 });
+  assert.deepEqual(searchOdParams({ query: "a", limit: 250 }, limits), { query: "a", limit: 250 });
+  assert.equal(code(() => searchOdParams({ query: "a", limit: 251 }, limits)), "INVALID_REQUEST");
+  assert.equal(code(() => searchOdParams({ query: "x".repeat(61) }, limits)), "INVALID_REQUEST");
+  assert.equal(code(() => readVitaleParams({ reader: "x".repeat(81) }, limits)), "INVALID_REQUEST");
+  assert.deepEqual(await hostLimits({ describe: async () => DISCOVER }), limits);
+  // A host that cannot say: the defaults, never a crash.
+  assert.deepEqual(limitsFrom({}), DEFAULT_LIMITS);
+  const quiet = console.warn;
+  console.warn = () => {};
+  try {
+    assert.deepEqual(await hostLimits({ describe: async () => { throw new Error("no"); } }), DEFAULT_LIMITS);
+  } finally {
+    console.warn = quiet;
+  }
 });

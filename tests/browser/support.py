@@ -199,3 +199,14 @@ def set_extension_settings(ctx, extension_id: str, *, port: int | None = None, t
     options.click("[data-testid=save]")
     options.wait_for_selector("#saved:not([hidden])")
     options.close()
+
+
+def type_pairing_code(ctx, extension_id: str, code: str) -> str:
+    """Type a pairing code in the options page, as the user would; returns what the page said."""
+    options = open_extension_page(ctx, extension_id, "options")
+    options.fill("[data-testid=pairing-code]", code)
+    options.click("[data-testid=pairing-save]")
+    options.wait_for_selector("[data-testid=pairing-result]:not([hidden])")
+    said = options.text_content("[data-testid=pairing-result]")
+    options.close()
+    return said

@@ -99,12 +99,15 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
                 badCodes: () => bridge.resolveOd('1', '691', '6901'),
                 badScope: () => bridge.readVitale({ scope: 'everything' }),
                 unknownOd: () => bridge.resolveOd('01', '000', '0000'),
+                // The extension's limit is the host's (rpc.discover): 100 passes, 101 does not.
+                limitAbove: () => bridge.searchOd('lyon', { limit: 101 }),
             })) {
                 try { await call(); errors[name] = 'no error'; }
                 catch (e) { errors[name] = [e.code, e instanceof sdk.VitaleBridgeError]; }
             }
+            const hundred = await bridge.searchOd('a', { limit: 100 });
             bridge.close();
-            return { status, readers, cps, od, found, clear: clear.availability, amo: clear.amo, errors };
+            return { status, readers, cps, od, found, clear: clear.availability, amo: clear.amo, errors, hundred: hundred.results.length };
         }"""
     )
     assert out["status"]["state"] == "ready" and out["status"]["transport"] == "native"
@@ -117,6 +120,8 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
     assert out["errors"]["badCodes"] == ["INVALID_REQUEST", True]
     assert out["errors"]["badScope"] == ["INVALID_REQUEST", True]
     assert out["errors"]["unknownOd"] == ["OD_NOT_FOUND", True]
+    assert out["errors"]["limitAbove"] == ["INVALID_REQUEST", True]
+    assert 50 < out["hundred"] <= 100
     page.close()
 
 
@@ -124,7 +129,9 @@ def test_popup_shows_bridge_readers_and_the_card(browser, artifacts):
     ctx, ext_id = browser
     popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 700))
     status = popup.text_content("[data-testid=status]")
-    assert "Connecté à vitale-bridge" in status and "messagerie native" in status
+    # The main view names no channel; the folded technical details do.
+    assert "Prêt" in status and "messagerie" not in status.lower(), status
+    assert "messagerie native" in popup.text_content("[data-testid=connection]")
     readers = popup.locator("[data-testid=reader]").all_text_contents()
     assert any("Carte Vitale" in r for r in readers) and any("Carte CPS" in r for r in readers)
     assert "Présente" in popup.text_content("[data-testid=cps]")
@@ -147,7 +154,7 @@ def test_popup_in_english_when_chosen(browser, artifacts):
     options.wait_for_selector("text=Allowed sites")
     popup = open_extension_page(ctx, ext_id, "popup")
     assert popup.text_content("[data-testid=read]") == "Read the carte Vitale"
-    popup.wait_for_selector("text=Connected to vitale-bridge")
+    popup.wait_for_selector("text=Ready: vitale-bridge")
     popup.screenshot(path=str(artifacts / "popup-chromium-en.png"))
     options.select_option("[data-testid=language]", "fr")
     options.click("[data-testid=save]")

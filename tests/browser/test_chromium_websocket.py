@@ -1,11 +1,14 @@
 """Chromium + the extension with NO native host registered: the WebSocket fallback.
 
 The host is ``vitale-bridge serve --driver simulator`` on a free port (set in the extension's
-options page); the test pulls the simulated card out through the host's ``simulator.*``
+options page, with the pairing code of ``vitale-bridge pair`` typed there as a user would); the
+test pulls the simulated card out through the host's ``simulator.*``
 methods and checks that the demo page follows.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -15,6 +18,7 @@ from .support import (
     open_extension_page,
     open_with_consent,
     set_extension_settings,
+    type_pairing_code,
 )
 
 pytestmark = pytest.mark.browser
@@ -25,6 +29,10 @@ def browser(playwright, extension_build, ws_host, tmp_path_factory):
     udd = tmp_path_factory.mktemp("chromium-ws")  # no NativeMessagingHosts/ at all
     ctx, ext_id = launch_chromium(playwright, udd, extension_build["chrome"])
     set_extension_settings(ctx, ext_id, port=ws_host.port)
+    # The WebSocket host must prove it holds this user's pairing key (docs/extension.md).
+    code = re.search(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}", ws_host.cli("pair"))
+    assert code, "vitale-bridge pair printed no code"
+    assert type_pairing_code(ctx, ext_id, code.group(0)) == "Appairage réussi."
     try:
         yield ctx, ext_id
     finally:
@@ -35,7 +43,8 @@ def test_popup_reports_the_websocket_transport(browser, artifacts):
     ctx, ext_id = browser
     popup = open_extension_page(ctx, ext_id, "popup")
     status = popup.text_content("[data-testid=status]")
-    assert "Connecté" in status and "WebSocket local" in status, status
+    assert "Prêt" in status and "WebSocket" not in status, status
+    assert "WebSocket local" in popup.text_content("[data-testid=connection]")
     popup.close()
 
 
@@ -51,8 +60,9 @@ def test_host_missing_is_said_plainly(browser, demo_server, artifacts):
         assert "vitale-bridge ne répond pas" in page.text_content("[data-testid=error]")
         page.close()
         popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 400))
-        assert popup.text_content("[data-testid=status]").strip() == "vitale-bridge est introuvable"
-        assert "Installez-le ou démarrez-le" in popup.text_content("[data-testid=status-error]")
+        assert popup.text_content("[data-testid=status]").strip() == "vitale-bridge ne répond pas"
+        # Native: the browser starts the host, so the only true story is "not installed".
+        assert "n'est pas installé" in popup.text_content("[data-testid=status-error]")
         assert popup.locator("[data-testid=read]").is_disabled()
         popup.screenshot(path=str(artifacts / "popup-host-missing.png"))
         popup.close()

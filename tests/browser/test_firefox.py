@@ -10,17 +10,21 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from bridge.identity import FIREFOX_ADDON_ID
 from tests.support import free_port
 
+from .policy import firefox_policy
 from .support import FIREFOX, _require, write_native_host
 
 pytestmark = pytest.mark.browser
 
 READY = "document.body && document.body.dataset.ready"
+# The consent buttons act only after their click-jacking delay (Timeouts.consentArm).
+ARMED = "document.body && document.body.dataset.armed"
 
 
 @pytest.fixture
@@ -58,6 +62,7 @@ async def test_firefox_demo_reads_through_native_messaging(firefox, demo_server)
         "Promise.all([browser.tabs.create({url: '/src/popup/popup.html', active: false}),"
         " browser.tabs.create({url: '/src/options/options.html', active: false})]).then(() => true)",
     )
+    await firefox.wait_until(consent, ARMED, "true")
     await firefox.evaluate(consent, "document.querySelector('[data-testid=consent-always]').click(), true")
 
     state = await firefox.wait_until(tab, READY, "document.body.dataset.ready")
@@ -74,9 +79,9 @@ async def test_firefox_demo_reads_through_native_messaging(firefox, demo_server)
     assert (read, nom, nir) == ("done", "EXEMPLE", "1780369123456")
     assert "OD " in od
 
-    # The popup says which channel carried it: native messaging, not the WebSocket.
+    # The popup's technical details say which channel carried it: native messaging.
     popup = await firefox.wait_for_context("/src/popup/popup.html")
-    status = await firefox.wait_until(popup, READY, "document.getElementById('status-text').textContent")
+    status = await firefox.wait_until(popup, READY, "document.getElementById('connection').textContent")
     assert "messagerie native" in status
 
     # The options page shows the exact command that allows this install's origin on the WebSocket.
@@ -112,20 +117,32 @@ async def test_firefox_websocket_fallback_after_allowing_its_origin(firefox_with
     consent = await firefox.wait_for_context("/src/consent/consent.html")
     await firefox.wait_until(consent, READY, "true")
     extension_origin = await firefox.evaluate(consent, "location.origin")
-    ask = "(ui, params = {}) => browser.runtime.sendMessage({ui, params}).then((a) => JSON.stringify(a))"
+    ask = (
+        "(action, params = {}) => browser.runtime.sendMessage({kind: 'ui', action, params})"
+        ".then((a) => JSON.stringify(a))"
+    )
 
-    # WebSocket only, on the test host's port: refused while the origin is unknown to the host.
+    # WebSocket only, on the test host's port: refused while the origin is unknown to the host,
+    # and said so (a running host that refuses us is not "missing").
     await firefox.evaluate(
         consent, f"({ask})('ui.saveSettings', {{transport: 'websocket', port: {ws_host.port}, language: 'fr'}})"
     )
     state = json.loads(await firefox.evaluate(consent, f"({ask})('ui.reconnect')"))
     assert state["result"]["state"] == "unavailable"
-    assert state["result"]["error"]["code"] == "HOST_MISSING"
+    assert state["result"]["error"]["code"] == "FORBIDDEN"
+    assert state["result"]["error"]["details"]["reason"] == "refused"
 
     ws_host.cli("origins", "allow", extension_origin)
     state = json.loads(await firefox.evaluate(consent, f"({ask})('ui.reconnect')"))
+    assert state["result"]["state"] == "pairingRequired"
+    code = re.search(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}", ws_host.cli("pair"))
+    assert code, "vitale-bridge pair printed no code"
+    paired = json.loads(await firefox.evaluate(consent, f"({ask})('ui.savePairingCode', {{code: '{code.group(0)}'}})"))
+    assert paired["result"]["state"] == "ready"
+    state = json.loads(await firefox.evaluate(consent, f"({ask})('ui.state')"))
     assert state["result"]["state"] == "ready" and state["result"]["transport"] == "websocket"
 
+    await firefox.wait_until(consent, ARMED, "true")
     await firefox.evaluate(consent, "document.querySelector('[data-testid=consent-always]').click(), true")
     assert await firefox.wait_until(tab, READY, "document.body.dataset.ready") == "true"
     await firefox.evaluate(tab, "document.querySelector('[data-testid=read]').click(), true")
@@ -134,3 +151,52 @@ async def test_firefox_websocket_fallback_after_allowing_its_origin(firefox_with
         "document.body.dataset.read + '|' + document.querySelector('[data-testid=nom]').value", timeout_ms=15000,
     )
     assert result == "done|EXEMPLE"
+
+
+@pytest.fixture
+async def firefox_with_policy(extension_build, demo_server, tmp_path):
+    """Firefox started with a policies.json pre-approving the demo's origin and blocking the
+    same page on localhost (the file is removed once Firefox has read it: policy.py)."""
+    _require(FIREFOX, "firefox-esr")
+    from .bidi import Firefox
+
+    approved, blocked = demo_server.url.rstrip("/"), f"http://localhost:{demo_server.port}"
+    home = tmp_path / "home"
+    write_native_host(home / ".mozilla" / "native-messaging-hosts", tmp_path / "host-home", firefox=True)
+    (tmp_path / "profile").mkdir()
+    browser = None
+    try:
+        with firefox_policy({"allowedOrigins": [approved], "blockedOrigins": [blocked]}) as remove_policy:
+            browser = Firefox(FIREFOX, tmp_path / "profile", home, free_port(), tmp_path / "firefox.log")
+            try:
+                await browser.start()
+            finally:
+                remove_policy()  # read once at start-up: no other Firefox of the machine sees it
+        await browser.command(
+            "webExtension.install", {"extensionData": {"type": "path", "path": str(extension_build["firefox"])}}
+        )
+        yield browser, approved, blocked
+    finally:
+        if browser is not None:
+            await browser.close()
+
+
+async def test_firefox_policy_pre_approves_and_blocks_without_a_prompt(firefox_with_policy):
+    firefox, approved, blocked = firefox_with_policy
+    tab = (await firefox.contexts())[0]["context"]
+    await firefox.command("browsingContext.navigate", {"context": tab, "url": approved + "/", "wait": "complete"})
+    state = await firefox.wait_until(tab, READY, "document.body.dataset.ready", timeout_ms=15000)
+    assert state == "true", await firefox.evaluate(tab, "document.getElementById('error').textContent")
+    await firefox.evaluate(tab, "document.querySelector('[data-testid=read]').click(), true")
+    result = await firefox.wait_until(
+        tab, "document.body.dataset.read",
+        "document.body.dataset.read + '|' + document.querySelector('[data-testid=nom]').value", timeout_ms=15000,
+    )
+    assert result == "done|EXEMPLE"
+
+    await firefox.command("browsingContext.navigate", {"context": tab, "url": blocked + "/", "wait": "complete"})
+    state = await firefox.wait_until(tab, READY, "document.body.dataset.ready", timeout_ms=15000)
+    assert state == "error"
+    assert await firefox.evaluate(tab, "document.querySelector('[data-testid=error]').dataset.code") == "ORIGIN_REFUSED"
+    urls = [c["url"] for c in await firefox.contexts()]
+    assert not any("consent.html" in u for u in urls), urls

@@ -24,6 +24,10 @@ const MESSAGES = {
   [ErrorCode.TIMEOUT]: "La lecture a pris trop de temps. Réessayez.",
   [ErrorCode.READ_IN_PROGRESS]: "Une lecture est déjà en cours.",
   [ErrorCode.OD_NOT_FOUND]: "Aucun organisme destinataire trouvé pour ces codes.",
+  [ErrorCode.FORBIDDEN]: "vitale-bridge refuse l'extension de ce navigateur. Appelez votre support informatique.",
+  [ErrorCode.PAIRING_REQUIRED]: "Ce navigateur n'est pas encore appairé avec vitale-bridge : saisissez le code d'appairage dans les options de l'extension.",
+  [ErrorCode.UNTRUSTED_HOST]: "Un autre programme occupe le port de vitale-bridge ; rien ne lui a été envoyé. Appelez votre support informatique.",
+  [ErrorCode.FRAME_NOT_SUPPORTED]: "La lecture de carte ne fonctionne pas dans un cadre : ouvrez la page dans son propre onglet.",
 };
 
 /** Why the AMO rights are absent from a read (availability.reasonCode). */

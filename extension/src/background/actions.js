@@ -5,8 +5,22 @@
  */
 
 import { Action, ErrorCode, Timeouts } from "../../sdk/protocol.js";
-import { BridgeFailure } from "./host.js";
-import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
+import { BridgeFailure, toldElsewhere } from "./host.js";
+import { hostLimits, readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js";
+
+/**
+ * How long connect() may wait for the consent window: a little less than the page's own
+ * timeout (sent by the SDK), so that the page hears the extension's clear TIMEOUT rather than
+ * its own silent one; other actions wait for the window's own limit.
+ * @param {string} action
+ * @param {any} params
+ * @returns {number|undefined}
+ */
+export function consentDeadline(action, params) {
+  const timeout = params.timeout;
+  if (action !== Action.CONNECT || !Number.isInteger(timeout) || timeout <= 0) return undefined;
+  return Math.min(Timeouts.consent, Math.max(1, timeout - Timeouts.consentMargin));
+}
 
 /**
  * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access,
@@ -17,16 +31,17 @@ import { readVitaleParams, resolveOdParams, searchOdParams } from "./validate.js
  */
 export async function handlePageAction(ctx, caller, action, params) {
   const { host, access } = ctx;
-  if (!Object.values(Action).includes(action) || action === Action.HELLO) {
+  if (!(/** @type {string[]} */ (Object.values(Action))).includes(action) || action === Action.HELLO) {
     throw new BridgeFailure(ErrorCode.INVALID_REQUEST, `Unknown action ${String(action).slice(0, 40)}.`);
   }
-  await access.require(caller.origin, caller.tabId);
+  await access.require(caller.origin, caller.tabId, { timeout: consentDeadline(action, params) });
   switch (action) {
     case Action.CONNECT:
       await host.ensureReady();
       return host.summary();
     case Action.STATUS: {
-      await host.ensureReady().catch(() => {});
+      // Not ready is an answer here: the summary carries the state and the error.
+      await host.ensureReady().catch(toldElsewhere);
       const summary = host.summary();
       if (host.state === "ready") {
         summary.readers = await host.call("readers.list", {});
@@ -36,7 +51,7 @@ export async function handlePageAction(ctx, caller, action, params) {
     case Action.READERS:
       return host.call("readers.list", {});
     case Action.READ_VITALE: {
-      const clean = readVitaleParams(params);
+      const clean = readVitaleParams(params, await hostLimits(host));
       if (ctx.readsInFlight.has(caller.tabId)) {
         throw new BridgeFailure(ErrorCode.READ_IN_PROGRESS, "A card read is already in progress for this page. Wait for it to finish.");
       }
@@ -54,7 +69,7 @@ export async function handlePageAction(ctx, caller, action, params) {
     case Action.RESOLVE_OD:
       return host.call("od.resolve", resolveOdParams(params));
     case Action.SEARCH_OD:
-      return host.call("od.search", searchOdParams(params));
+      return host.call("od.search", searchOdParams(params, await hostLimits(host)));
     case Action.SUBSCRIBE:
       return { subscribed: true };
     default:

@@ -6,13 +6,18 @@
  *   `sender`, never from the message); a port that subscribed also gets card events, only
  *   while its origin is allowed, and only the event name, reader and card type;
  * - handleUiAction for our own pages (popup, options, consent), one message per call.
+ *
+ * Every internal message carries an explicit `kind` (protocol.js InternalKind): page ports
+ * carry "request" / "response" / "event", our pages send "ui" and their port gets "state" /
+ * "hostEvent".
  */
 
-import { Action, ErrorCode, isAllowedPageUrl, originOf, wireError } from "../../sdk/protocol.js";
+import { Action, ErrorCode, InternalKind, isAllowedPageUrl, originOf, wireError } from "../../sdk/protocol.js";
 import { Access } from "./access.js";
 import { handlePageAction } from "./actions.js";
-import { BridgeFailure, HostConnection } from "./host.js";
-import { loadSettings } from "./settings.js";
+import { BridgeFailure, HostConnection, logFailure, toldElsewhere } from "./host.js";
+import { policyChanged } from "./policy.js";
+import { loadEffectiveSettings, loadPairingKey, savePairingKey } from "./settings.js";
 import { handleUiAction } from "./ui.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -20,7 +25,11 @@ const EXTENSION_BASE = api.runtime.getURL("");
 const extensionVersion = api.runtime.getManifest().version;
 
 const access = new Access();
-const host = new HostConnection({ settings: loadSettings, clientVersion: extensionVersion });
+const host = new HostConnection({
+  settings: loadEffectiveSettings,
+  clientVersion: extensionVersion,
+  pairing: { load: loadPairingKey, save: savePairingKey },
+});
 const ctx = { host, access, readsInFlight: new Set() };
 
 /** Ports of pages that listen to card events: port -> {origin, tabId}. */
@@ -28,12 +37,16 @@ const eventPorts = new Map();
 /** Ports of our own pages (popup) that want live updates. */
 const uiPorts = new Set();
 
+/** @param {unknown} err */
 function toWire(err) {
   if (err instanceof BridgeFailure) return err.wire;
-  return wireError(ErrorCode.UNKNOWN, "Unexpected error in the extension.", { name: err && err.name });
+  return wireError(ErrorCode.UNKNOWN, "Unexpected error in the extension.", { name: err && /** @type {any} */ (err).name });
 }
 
-/** Who is calling, from the browser's own account of the sender. */
+/**
+ * Who is calling, from the browser's own account of the sender.
+ * @param {any} sender the browser's MessageSender
+ */
 function callerOf(sender) {
   if (sender.id !== api.runtime.id) return null;
   const url = sender.url || "";
@@ -44,34 +57,39 @@ function callerOf(sender) {
   return { kind: "page", origin, tabId: sender.tab.id };
 }
 
+/**
+ * @param {Promise<unknown>} work
+ * @param {(body: object) => void} respond
+ */
 function answer(work, respond) {
   work.then(
     (result) => respond({ ok: true, result }),
-    (err) => respond({ ok: false, error: toWire(err) }),
+    (/** @type {unknown} */ err) => respond({ ok: false, error: toWire(err) }),
   );
 }
 
 // Our own pages (popup, options, consent) ask with one message each.
-api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+api.runtime.onMessage.addListener((/** @type {any} */ message, /** @type {any} */ sender, /** @type {(r: object) => void} */ sendResponse) => {
   const caller = callerOf(sender);
-  if (!caller || caller.kind !== "ui" || !message || typeof message.ui !== "string") return false;
-  answer(handleUiAction(ctx, message.ui, message.params || {}), sendResponse);
+  if (!caller || caller.kind !== "ui" || !message || message.kind !== InternalKind.UI || typeof message.action !== "string") return false;
+  answer(handleUiAction(ctx, message.action, message.params || {}), sendResponse);
   return true;
 });
 
-api.runtime.onConnect.addListener((port) => {
+api.runtime.onConnect.addListener((/** @type {any} */ port) => {
   const caller = port.sender ? callerOf(port.sender) : null;
   if (caller && caller.kind === "page" && port.name === "page") {
     // A page's requests and, once it subscribed, its card events.
     const who = { origin: caller.origin, tabId: caller.tabId };
-    port.onMessage.addListener((msg) => {
-      if (!msg || typeof msg !== "object" || typeof msg.id !== "string") return;
+    port.onMessage.addListener((/** @type {any} */ msg) => {
+      if (!msg || typeof msg !== "object" || msg.kind !== InternalKind.REQUEST || typeof msg.id !== "string") return;
       const params = msg.params && typeof msg.params === "object" && !Array.isArray(msg.params) ? msg.params : {};
       const work = handlePageAction(ctx, who, msg.action, params);
-      if (msg.action === Action.SUBSCRIBE) work.then(() => eventPorts.set(port, who), () => {});
-      answer(work, (body) => {
+      // A refused subscription is answered to the page just below; only success registers.
+      if (msg.action === Action.SUBSCRIBE) work.then(() => eventPorts.set(port, who), toldElsewhere);
+      answer(work, (/** @type {object} */ body) => {
         try {
-          port.postMessage({ id: msg.id, ...body });
+          port.postMessage({ kind: InternalKind.RESPONSE, id: msg.id, ...body });
         } catch {
           // the page went away
         }
@@ -90,13 +108,13 @@ api.runtime.onConnect.addListener((port) => {
 
 host.eventListeners.add(async (method, params) => {
   const p = params && typeof params === "object" ? params : {};
-  for (const port of uiPorts) port.postMessage({ event: method, reader: p.reader, cardType: p.cardType ?? null });
+  for (const port of uiPorts) port.postMessage({ kind: InternalKind.HOST_EVENT, event: method, reader: p.reader, cardType: p.cardType ?? null });
   if (method !== "card.inserted" && method !== "card.removed") return;
   for (const [port, who] of [...eventPorts]) {
     // Checked at each event: a revoked origin stops hearing at once.
     if (!(await access.isAllowed(who.origin, who.tabId))) continue;
     try {
-      port.postMessage({ event: method, reader: String(p.reader ?? ""), cardType: p.cardType ?? null });
+      port.postMessage({ kind: InternalKind.EVENT, event: method, reader: String(p.reader ?? ""), cardType: p.cardType ?? null });
     } catch {
       eventPorts.delete(port);
     }
@@ -104,17 +122,28 @@ host.eventListeners.add(async (method, params) => {
 });
 
 host.stateListeners.add(() => {
-  for (const port of uiPorts) port.postMessage({ state: host.state });
+  for (const port of uiPorts) port.postMessage({ kind: InternalKind.STATE, state: host.state });
 });
 
-api.tabs.onRemoved.addListener((tabId) => {
-  access.tabClosed(tabId).catch(() => {});
+api.tabs.onRemoved.addListener((/** @type {number} */ tabId) => {
+  access.tabClosed(tabId).catch(logFailure("forgetting a closed tab's consent"));
   ctx.readsInFlight.delete(tabId);
 });
 
-api.windows.onRemoved.addListener((windowId) => access.windowClosed(windowId));
+api.windows.onRemoved.addListener((/** @type {number} */ windowId) => access.windowClosed(windowId));
 
-api.storage.onChanged.addListener((changes, area) => access.storageChanged(area, changes));
+api.storage.onChanged.addListener((/** @type {Record<string, unknown>} */ changes, /** @type {string} */ area) => {
+  access.storageChanged(area, changes);
+  if (area === "managed") {
+    // IT changed the policy: transport or port may have changed too.
+    policyChanged();
+    host.restart();
+  }
+  if (area === "local" && "pairingKey" in changes && ["pairingRequired", "untrustedHost"].includes(host.state)) {
+    host.restart();
+  }
+});
 
-// Connect at start so the popup and pages find the host ready, and events flow.
-host.ensureReady().catch(() => {});
+// Connect at start so the popup and pages find the host ready, and events flow. A failure is
+// kept in host.state and host.error, which the popup shows.
+host.ensureReady().catch(logFailure("connecting to vitale-bridge"));

@@ -5,6 +5,8 @@
  */
 
 import { DEFAULT_PORT } from "../../sdk/protocol.js";
+import { normalizePairingCode } from "./pairing.js";
+import { loadPolicy } from "./policy.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -32,6 +34,40 @@ export function cleanSettings(raw) {
 export async function loadSettings() {
   const { settings } = await api.storage.local.get("settings");
   return cleanSettings(settings);
+}
+
+/**
+ * The settings in force: the organisation's managed transport and port win over the
+ * practitioner's; `managed` says which ones the options page must show as locked.
+ * @returns {Promise<Settings & {managed: {transport: boolean, port: boolean}}>}
+ */
+export async function loadEffectiveSettings() {
+  const [own, policy] = await Promise.all([loadSettings(), loadPolicy()]);
+  return {
+    ...own,
+    transport: policy.transport ?? own.transport,
+    port: policy.websocketPort ?? own.port,
+    managed: { transport: policy.transport !== null, port: policy.websocketPort !== null },
+  };
+}
+
+const PAIRING_KEY = "pairingKey";
+
+/** The stored pairing key (docs/extension.md, "Pairing"), or null. */
+export async function loadPairingKey() {
+  const stored = await api.storage.local.get(PAIRING_KEY);
+  return normalizePairingCode(stored[PAIRING_KEY]);
+}
+
+/**
+ * Store a pairing key (from the native host, or typed in the options page); returns it, or
+ * null (and stores nothing) when it is not a valid code.
+ * @param {unknown} code
+ */
+export async function savePairingKey(code) {
+  const key = normalizePairingCode(code);
+  if (key) await api.storage.local.set({ [PAIRING_KEY]: key });
+  return key;
 }
 
 /** @param {Partial<Settings>} changes */

@@ -4,8 +4,8 @@
  */
 
 import { ErrorCode, Timeouts } from "../../sdk/protocol.js";
-import { BridgeFailure } from "./host.js";
-import { loadSettings, saveSettings } from "./settings.js";
+import { BridgeFailure, toldElsewhere } from "./host.js";
+import { loadEffectiveSettings, loadPairingKey, savePairingKey, saveSettings } from "./settings.js";
 
 /**
  * @param {{host: import("./host.js").HostConnection, access: import("./access.js").Access}} ctx
@@ -16,7 +16,8 @@ export async function handleUiAction(ctx, action, params) {
   const { host, access } = ctx;
   switch (action) {
     case "ui.state":
-      await host.ensureReady().catch(() => {});
+      // A failure is part of the summary (state and error), which is the answer.
+      await host.ensureReady().catch(toldElsewhere);
       return host.summary();
     case "ui.readers":
       return host.call("readers.list", {});
@@ -25,17 +26,26 @@ export async function handleUiAction(ctx, action, params) {
     case "ui.readVitale":
       return host.call("vitale.read", { scope: "auto", resolveOd: true }, Timeouts.cardRead);
     case "ui.origins":
-      return access.list();
+      return { origins: await access.list(), ...(await access.managed()) };
     case "ui.revokeOrigin":
       if (typeof params.origin !== "string") throw new BridgeFailure(ErrorCode.INVALID_REQUEST, "origin missing");
       await access.revoke(params.origin);
-      return access.list();
+      return { origins: await access.list(), ...(await access.managed()) };
     case "ui.settings":
-      return loadSettings();
+      return loadEffectiveSettings();
+    case "ui.pairing":
+      return { paired: (await loadPairingKey()) !== null };
+    case "ui.savePairingCode": {
+      const key = await savePairingKey(params.code);
+      if (!key) throw new BridgeFailure(ErrorCode.INVALID_REQUEST, "Not a pairing code: type the 20 letters and digits printed by vitale-bridge pair.");
+      await host.restart();
+      return { paired: true, state: host.state };
+    }
     case "ui.saveSettings": {
-      const saved = await saveSettings(params);
+      await saveSettings(params);
+      // Its outcome shows in the popup's state; the options page only needs the saved values.
       host.restart();
-      return saved;
+      return loadEffectiveSettings();
     }
     case "ui.reconnect":
       await host.restart();

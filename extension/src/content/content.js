@@ -12,8 +12,10 @@ import {
   Action,
   CHANNEL,
   ErrorCode,
+  InternalKind,
   MAX_PAGE_MESSAGE_BYTES,
   PAGE_PROTOCOL_VERSION,
+  PendingCalls,
   checkPageRequest,
   isAllowedPageUrl,
   wireError,
@@ -26,27 +28,31 @@ const PORT_NAME = "page";
  * One long-lived port to the background carries this page's requests, their answers and,
  * once subscribed, card events: fewer round trips through the browser than a message each.
  */
+/** @type {any} the browser's runtime.Port, or null */
 let port = null;
-/** @type {Map<string, (body: object) => void>} */
-const pending = new Map();
+/** Requests forwarded on the port; the background answers each (no timer here: it has its own). */
+const pending = new PendingCalls();
 let wantEvents = false;
 let nextPortId = 1;
 
+/**
+ * @param {string} id
+ * @param {{result?: unknown, error?: unknown}} body
+ */
 function reply(id, body) {
   window.postMessage({ channel: CHANNEL, kind: "response", id, ...body }, window.location.origin);
 }
 
+/** @param {any} msg */
 function onPortMessage(msg) {
   if (!msg || typeof msg !== "object") return;
-  if (typeof msg.event === "string") {
+  if (msg.kind === InternalKind.EVENT && typeof msg.event === "string") {
     const data = { reader: String(msg.reader ?? ""), cardType: msg.cardType ?? null };
     window.postMessage({ channel: CHANNEL, kind: "event", event: msg.event, data }, window.location.origin);
     return;
   }
-  const done = pending.get(msg.id);
-  if (!done) return;
-  pending.delete(msg.id);
-  done(msg.ok ? { result: msg.result } : { error: msg.error });
+  if (msg.kind !== InternalKind.RESPONSE) return;
+  pending.settle(msg.id, msg.ok ? null : msg.error, msg.result);
 }
 
 function openPort() {
@@ -55,10 +61,7 @@ function openPort() {
   port.onMessage.addListener(onPortMessage);
   port.onDisconnect.addListener(() => {
     port = null;
-    for (const [, done] of pending) {
-      done({ error: wireError(ErrorCode.UNKNOWN, "The vitale-bridge extension restarted during the request. Retry.") });
-    }
-    pending.clear();
+    pending.rejectAll(() => wireError(ErrorCode.UNKNOWN, "The vitale-bridge extension restarted during the request. Retry."));
     // The background (a service worker in Chrome) may have been restarted: listen again.
     if (wantEvents) setTimeout(resubscribe, 500);
   });
@@ -67,23 +70,30 @@ function openPort() {
 
 function resubscribe() {
   if (port || !wantEvents) return;
-  forward({ action: Action.SUBSCRIBE, params: {} }).catch(() => {});
-}
-
-function forward(msg) {
-  return new Promise((resolve) => {
-    const id = `c${nextPortId++}`;
-    pending.set(id, resolve);
-    try {
-      openPort().postMessage({ id, action: msg.action, params: msg.params ?? {} });
-    } catch {
-      pending.delete(id);
-      port = null;
-      resolve({ error: wireError(ErrorCode.EXTENSION_MISSING, "The vitale-bridge extension was updated or disabled: reload the page.") });
-    }
+  forward({ action: Action.SUBSCRIBE, params: {} }).then((body) => {
+    if (body.error) console.warn("vitale-bridge: card events could not be resumed:", body.error.code);
   });
 }
 
+/**
+ * Send a page request to the background; resolves with the page's answer body, {result} or
+ * {error}, never rejects.
+ * @param {{action: string, params?: object}} msg
+ * @returns {Promise<{result?: any, error?: any}>}
+ */
+function forward(msg) {
+  const id = `c${nextPortId++}`;
+  const answer = pending.add(id, 0).then((result) => ({ result }), (error) => ({ error }));
+  try {
+    openPort().postMessage({ kind: InternalKind.REQUEST, id, action: msg.action, params: msg.params ?? {} });
+  } catch {
+    port = null;
+    pending.settle(id, wireError(ErrorCode.EXTENSION_MISSING, "The vitale-bridge extension was updated or disabled: reload the page."));
+  }
+  return answer;
+}
+
+/** @param {MessageEvent} event */
 async function onMessage(event) {
   if (event.source !== window || event.origin !== window.location.origin) return;
   const msg = event.data;

@@ -7,7 +7,8 @@ import { ask, errorText, loadLanguage, t, translatePage } from "../ui/i18n.js";
 import { cpsText, renderReaders, renderVitale } from "../ui/render.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
-const $ = (id) => document.getElementById(id);
+const $ = (/** @type {string} */ id) => document.getElementById(id);
+const readButton = () => /** @type {HTMLButtonElement} */ ($("read"));
 
 function showError(box, error) {
   box.hidden = !error;
@@ -20,15 +21,16 @@ async function refreshStatus() {
   const host = s.host;
   let text;
   if (s.state === "ready" && host) {
-    const transport = t(`transport_${s.transport}`);
-    text = t("state_ready", host.version, host.driver === "simulator" ? `${transport}, ${t("driver_simulator")}` : transport);
+    // No channel names here: they mean nothing to whoever reads the card; see the details.
+    text = t("state_ready", host.version, host.driver === "simulator" ? ` (${t("driver_simulator")})` : "");
   } else {
     text = t(`state_${s.state}`);
   }
   $("status-text").textContent = text;
   $("versions").textContent = t("extension_version", s.extension.version);
+  $("connection").textContent = s.transport && s.state === "ready" ? t("technical_connection", t(`transport_${s.transport}`)) : "";
   showError($("status-error"), s.state === "ready" ? null : s.error);
-  $("read").disabled = s.state !== "ready";
+  readButton().disabled = s.state !== "ready";
   if (s.state !== "ready") {
     $("readers").replaceChildren();
     $("cps").textContent = "";
@@ -52,7 +54,7 @@ async function refreshStatus() {
 }
 
 async function read() {
-  const button = $("read");
+  const button = readButton();
   button.disabled = true;
   button.textContent = t("reading");
   showError($("read-error"), null);
@@ -82,7 +84,7 @@ async function main() {
   let pending = null;
   port.onMessage.addListener(() => {
     clearTimeout(pending);
-    pending = setTimeout(() => refreshStatus().catch(() => {}), 100);
+    pending = setTimeout(() => refreshStatus().catch((err) => showError($("status-error"), err)), 100);
   });
   await refreshStatus();
   document.body.dataset.ready = "true";
