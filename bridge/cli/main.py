@@ -19,6 +19,7 @@ COMMANDS = [
     "bridge.cli.demo",
     "bridge.cli.cards",
     "bridge.cli.rpc",
+    "bridge.cli.pair",
     "bridge.cli.origins",
     "bridge.cli.simulate",
     "bridge.cli.od",
