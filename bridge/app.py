@@ -9,18 +9,15 @@ the API modules in :mod:`bridge.api`, so this file does not change when a capabi
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, Protocol
 
 from bridge.rpc import Dispatcher, Peer, Session
+from bridge.rpc.protocol import encode_response
 from bridge.rpc.session import Send
 from bridge.settings import Settings
 
 log = logging.getLogger("vitale_bridge")
-
-#: One encoder for every answer: compact, UTF-8 text as is.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Service(Protocol):
@@ -107,4 +104,4 @@ class Bridge:
         response = await self.dispatcher.dispatch(message, session)
         if response is None:
             return None
-        return _encode(response)
+        return encode_response(response)

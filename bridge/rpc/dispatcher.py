@@ -193,7 +193,7 @@ class Dispatcher:
     async def _call(self, name: str, params: Any, id_: p.Id, session: Session) -> dict[str, Any]:
         method = self.methods.get(name)
         if method is None:
-            return p.standard_failure(id_, p.METHOD_NOT_FOUND, method=name[:100])
+            return p.standard_failure(id_, p.METHOD_NOT_FOUND)  # the name is input: never echoed
         try:
             args = self._bind(method, params)
         except ValidationError as exc:

@@ -80,38 +80,69 @@ def _looks_like_text(header: bytes) -> bool:
     return all(32 <= b < 127 or b in (9, 10, 13) for b in header)
 
 
-class FrameReader:
-    """Reads length-prefixed frames from a file descriptor with blocking ``os.read`` calls.
+class FrameDecoder:
+    """Native messaging framing without I/O: bytes in (:meth:`feed`, any split), whole
+    message payloads out, :class:`FramingError` as soon as the stream cannot be framed.
 
-    A pipe may hand over a frame in several pieces (and the header itself may be split), so
-    every read loops until it has the bytes it asked for.
+    A length over *max_size* or of zero is refused when its header is complete, before any of
+    the body is awaited; :meth:`end` says whether the stream may stop where it is.
     """
 
-    def __init__(self, fd: int, max_size: int) -> None:
-        self.fd = fd
+    def __init__(self, max_size: int) -> None:
         self.max_size = max_size
+        self._buffer = bytearray()
+        self._length: int | None = None  # of the frame whose header was read
+        self._error: FramingError | None = None  # found after frames that feed() returned
 
-    def _read_exact(self, n: int) -> bytes:
-        chunks: list[bytes] = []
-        remaining = n
-        while remaining:
-            chunk = os.read(self.fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+    def feed(self, data: bytes) -> list[bytes]:
+        """Take the next bytes of the stream; return the payloads they complete, in order."""
+        if self._error is not None:
+            raise self._error
+        self._buffer += data
+        frames: list[bytes] = []
+        while True:
+            if self._length is None:
+                if len(self._buffer) < _HEADER.size:
+                    return frames
+                header = bytes(self._buffer[: _HEADER.size])
+                try:
+                    length = self._check(header)
+                except FramingError as exc:
+                    if not frames:
+                        raise
+                    self._error = exc  # the frames before it are delivered first
+                    return frames
+                del self._buffer[: _HEADER.size]
+                self._length = length
+            if len(self._buffer) < self._length:
+                return frames
+            frames.append(bytes(self._buffer[: self._length]))
+            del self._buffer[: self._length]
+            self._length = None
 
-    def read_frame(self) -> bytes | None:
-        """The next message's bytes, or None when the stream ends cleanly between frames."""
-        header = self._read_exact(_HEADER.size)
-        if not header:
-            return None
-        if len(header) < _HEADER.size:
+    def end(self) -> None:
+        """The stream ended: fine between frames, a :class:`FramingError` inside one."""
+        if self._error is not None:
+            raise self._error
+        if self._length is not None:
             raise FramingError(
-                f"stdin ended inside a message header ({len(header)} of 4 bytes): "
+                f"stdin ended inside a message ({len(self._buffer)} of {self._length} bytes): "
                 "the browser side closed mid-message."
             )
+        if self._buffer:
+            raise FramingError(
+                f"stdin ended inside a message header ({len(self._buffer)} of 4 bytes): "
+                "the browser side closed mid-message."
+            )
+
+    @property
+    def wanted(self) -> int:
+        """How many more bytes complete the frame (or header) under way."""
+        if self._length is None:
+            return _HEADER.size - len(self._buffer)
+        return self._length - len(self._buffer)
+
+    def _check(self, header: bytes) -> int:
         (length,) = _HEADER.unpack(header)
         if length == 0:
             raise FramingError("a message announced a length of 0: native messaging never sends empty messages.")
@@ -126,13 +157,31 @@ class FrameReader:
                 f"a message announced {length} bytes, more than the limit of {self.max_size} "
                 f"(--max-message-size).{hint}"
             )
-        payload = self._read_exact(length)
-        if len(payload) < length:
-            raise FramingError(
-                f"stdin ended inside a message ({len(payload)} of {length} bytes): "
-                "the browser side closed mid-message."
-            )
-        return payload
+        return length
+
+
+class FrameReader:
+    """Reads length-prefixed frames from a file descriptor with blocking ``os.read`` calls,
+    framed by a :class:`FrameDecoder` (a pipe may split a frame, or its header, anywhere).
+
+    Each read asks only for the bytes of the frame under way, so a frame refused for its
+    length is refused before its body is read, and nothing past the last frame is consumed.
+    """
+
+    def __init__(self, fd: int, max_size: int) -> None:
+        self.fd = fd
+        self.decoder = FrameDecoder(max_size)
+        self._ready: list[bytes] = []
+
+    def read_frame(self) -> bytes | None:
+        """The next message's bytes, or None when the stream ends cleanly between frames."""
+        while not self._ready:
+            chunk = os.read(self.fd, min(self.decoder.wanted, 1 << 20))
+            if not chunk:
+                self.decoder.end()
+                return None
+            self._ready.extend(self.decoder.feed(chunk))
+        return self._ready.pop(0)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -235,7 +284,13 @@ class NativeHost:
 
     async def send_message(self, message: dict[str, Any]) -> None:
         """The session's ``send``: server-to-client notifications (card events)."""
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        from bridge.rpc.protocol import encode
+
+        text = encode(message)
+        if text is None:  # no valid JSON spelling: not sent (never a broken frame)
+            log.warning("dropped a %s notification that cannot be encoded", message.get("method"))
+            return
+        data = text.encode("utf-8")
         if len(data) > self.max_outgoing:
             log.warning("dropped a %s notification of %d bytes (over the native limit)", message.get("method"), len(data))
             return

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import socket
 from typing import Any
@@ -23,6 +22,7 @@ from bridge.app import Bridge
 from bridge.logs import Aggregated
 from bridge.errors import SetupError
 from bridge.rpc import Peer
+from bridge.rpc.protocol import encode
 from bridge.settings import allowed_origins, load_or_create_token
 from bridge.transport import peers
 from bridge.transport.handshake import decide
@@ -95,7 +95,11 @@ class WebSocketServer:
 
         async def send(message: dict[str, Any]) -> None:
             touch()  # notifications count as activity
-            await ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+            text = encode(message)
+            if text is None:  # no valid JSON spelling: not sent (never a broken frame)
+                log.warning("dropped a %s notification that cannot be encoded", message.get("method"))
+                return
+            await ws.send(text)
 
         session = self.bridge.open_session(peer, send)
         log.info("client connected (%s, %s)", peer.origin or "no origin", peer.authenticated_by)

@@ -217,6 +217,30 @@ def test_native_frames_split_anywhere(sample):
     assert outcome == end
 
 
+@FUZZ
+@given(frame_streams())
+def test_native_frame_decoder_fed_anywhere(sample):
+    """The sans-I/O decoder itself, without a pipe: fed the same streams in the same pieces,
+    it yields the reference's frames and fails where the reference does (issue 13 §4)."""
+    from bridge.transport.native import FrameDecoder, FramingError
+
+    stream, chunks = sample
+    limit = 64 * 1024
+    expected, end = reference_frames(stream, limit)
+    decoder = FrameDecoder(limit)
+    got: list[bytes] = []
+    try:
+        for chunk in chunks:
+            got.extend(decoder.feed(chunk))
+        decoder.end()
+        outcome = "eof"
+    except FramingError as exc:
+        outcome = "error"
+        assert str(exc)
+    assert got == expected
+    assert outcome == end
+
+
 def test_native_huge_length_is_refused_before_reading_the_body():
     """4 GiB announced, and the writer keeps the pipe open without sending more: the reader
     refuses at once (no wait for the body, no allocation of its size)."""
