@@ -171,6 +171,10 @@ class Dispatcher:
             return responses or None
         return await self._one(message, session)
 
+    async def dispatch_one(self, member: Any, session: Session) -> dict[str, Any] | None:
+        """One already decoded member of a batch (transports that schedule members themselves)."""
+        return await self._one(member, session)
+
     async def _one(self, request: Any, session: Session) -> dict[str, Any] | None:
         if not isinstance(request, dict):
             return p.standard_failure(None, p.INVALID_REQUEST)

@@ -35,7 +35,6 @@ keep the process from exiting.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import queue as queue_mod
@@ -221,27 +220,6 @@ class NativeHost:
 
     # --- output ------------------------------------------------------------------------------
 
-    def _fit(self, text: str) -> bytes:
-        """The frame payload for an answer, or a RESULT_TOO_LARGE error in its place."""
-        data = text.encode("utf-8")
-        if len(data) <= self.max_outgoing:
-            return data
-        from bridge.errors import ResultTooLargeError
-        from bridge.rpc import error_to_wire
-
-        decoded = json.loads(text)
-        error = ResultTooLargeError(
-            f"The answer is {len(data)} bytes, more than the {self.max_outgoing} bytes native "
-            "messaging carries. Ask for less data in one call, or use the WebSocket.",
-            size=len(data),
-            limit=self.max_outgoing,
-        )
-        items = decoded if isinstance(decoded, list) else [decoded]
-        replaced = [error_to_wire(item.get("id") if isinstance(item, dict) else None, error) for item in items]
-        log.warning("an answer of %d bytes exceeded the native messaging limit", len(data))
-        out = replaced if isinstance(decoded, list) else replaced[0]
-        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
     def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The writer thread: frames go out whole and in order; a daemon, so a browser that
         stopped reading can never keep the process alive."""
@@ -280,7 +258,9 @@ class NativeHost:
                 self._queue.put_nowait(_EOF)
 
     async def send_answer(self, text: str) -> None:
-        await self._write(self._fit(text))
+        from bridge.transport.requests import fit_reply
+
+        await self._write(fit_reply(text, self.max_outgoing).encode("utf-8"))
 
     async def send_message(self, message: dict[str, Any]) -> None:
         """The session's ``send``: server-to-client notifications (card events)."""
