@@ -5,8 +5,10 @@ On a shared machine (terminal server, multi-session Linux) every user's programs
 accepts only connections whose *client socket* belongs to the user running the bridge, and our
 clients send the token only to a *listening socket* of their own user (docs/security.md).
 
-- Linux: the kernel's socket tables ``/proc/net/tcp`` and ``/proc/net/tcp6`` give the owner uid
-  of every socket of this network namespace.
+- Linux: the kernel's sock_diag netlink interface gives the owner uid of one socket found by
+  its addresses and ports (what ``ss`` uses; constant cost); when it cannot answer, the socket
+  tables ``/proc/net/tcp`` and ``/proc/net/tcp6`` (whose reading grows with the number of
+  sockets on the machine).
 - Windows: ``GetExtendedTcpTable`` gives the owning process id, whose token gives the user SID.
 - Elsewhere (macOS): no cheap way is implemented; the answer is ``None`` ("cannot establish"),
   which the server treats as a refusal.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import struct
 import sys
 from collections.abc import Iterator
@@ -112,7 +115,68 @@ def find_peer_owner(text: str, local: Address, remote: Address, *, v6: bool) -> 
         return None
 
 
+# --- Linux: sock_diag (netlink) -----------------------------------------------------------------
+
+_NETLINK_SOCK_DIAG = 4
+_SOCK_DIAG_BY_FAMILY = 20
+_NLMSG_ERROR = 2
+_NLM_F_REQUEST = 1
+_NLMSG = struct.Struct("=IHHII")
+_DIAG_REQ = struct.Struct("=BBBxI")  # family, protocol, extensions, states; then the socket id
+_DIAG_ID = struct.Struct(">HH16s16s")  # ports and addresses in network order
+_DIAG_ID_TAIL = struct.Struct("=III")  # interface, cookie (INET_DIAG_NOCOOKIE = all ones)
+#: States whose uid the kernel reports as 0 (request and time-wait sockets): not an answer.
+_NO_OWNER_STATES = {6, 12}  # TCP_TIME_WAIT, TCP_NEW_SYN_RECV
+
+
+def diag_request(local: Address, remote: Address, *, seq: int = 1) -> bytes:
+    """A SOCK_DIAG_BY_FAMILY request for the one TCP socket at the other end of our
+    connection (local, remote): its source is our remote end, its destination our local end."""
+    src, dst = _ip(remote[0]), _ip(local[0])
+    family = socket.AF_INET if isinstance(src, ipaddress.IPv4Address) else socket.AF_INET6
+    body = (
+        _DIAG_REQ.pack(family, socket.IPPROTO_TCP, 0, 0xFFFFFFFF)
+        + _DIAG_ID.pack(remote[1], local[1], src.packed.ljust(16, b"\0"), dst.packed.ljust(16, b"\0"))
+        + _DIAG_ID_TAIL.pack(0, 0xFFFFFFFF, 0xFFFFFFFF)
+    )
+    return _NLMSG.pack(_NLMSG.size + len(body), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, seq, 0) + body
+
+
+def parse_diag_answer(data: bytes, local: Address, remote: Address) -> int | None:
+    """The uid in a sock_diag answer (``inet_diag_msg``), after checking that it describes the
+    socket asked for; None for an error answer, another socket, or a state without owner."""
+    if len(data) < _NLMSG.size:
+        return None
+    length, type_, _, _, _ = _NLMSG.unpack_from(data)
+    msg = data[_NLMSG.size : length]
+    if type_ != _SOCK_DIAG_BY_FAMILY or len(msg) < 4 + _DIAG_ID.size + _DIAG_ID_TAIL.size + 20:
+        return None
+    _, state = msg[0], msg[1]
+    sport, dport, src, dst = _DIAG_ID.unpack_from(msg, 4)
+    if (sport, dport) != (remote[1], local[1]) or state in _NO_OWNER_STATES:
+        return None
+    if src[: len(_ip(remote[0]).packed)] != _ip(remote[0]).packed:
+        return None
+    (uid,) = struct.unpack_from("=I", msg, 4 + _DIAG_ID.size + _DIAG_ID_TAIL.size + 12)
+    return uid
+
+
+def _netlink_peer_owner(local: Address, remote: Address) -> int | None:
+    """One netlink round trip: the kernel finds the socket by its four-tuple (the cost does not
+    grow with the number of sockets, unlike reading /proc/net/tcp)."""
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
+            nl.settimeout(1.0)
+            nl.send(diag_request(local, remote))
+            return parse_diag_answer(nl.recv(8192), local, remote)
+    except (OSError, AttributeError):  # no netlink (a sandbox), or no sock_diag module
+        return None
+
+
 def _linux_peer_owner(local: Address, remote: Address) -> int | None:
+    owner = _netlink_peer_owner(local, remote)
+    if owner is not None:
+        return owner
     for name, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
         try:
             with open(name, encoding="ascii") as f:

@@ -54,7 +54,17 @@ class RequestRunner:
         self._turn = asyncio.Lock()
 
     async def submit(self, raw: str | bytes) -> None:
-        """Take one incoming message; returns once it is answered or handed to a task."""
+        """Take one incoming message; returns once it is answered or handed to a task.
+
+        Then a turn of the event loop: a client whose messages are already buffered (a flood)
+        gets one message handled per turn, like every other connection; yielding after, not
+        before, adds nothing to the answer's latency."""
+        try:
+            await self._submit(raw)
+        finally:
+            await asyncio.sleep(0)
+
+    async def _submit(self, raw: str | bytes) -> None:
         try:
             message: Any = decode(raw)
         except (ValueError, RecursionError):
@@ -63,7 +73,8 @@ class RequestRunner:
             await self._submit_batch(message)
             return
         if self.bridge.dispatcher.is_quick(message):
-            await self._quick(self._process(message))
+            async with self._turn:
+                await self._process(message)
             return
         if self.calls >= self.max_in_flight:
             if isinstance(message, dict) and "id" not in message:
@@ -85,14 +96,16 @@ class RequestRunner:
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
 
-    async def _quick(self, work: Awaitable[Any]) -> Any:
-        """Run a quick call in this connection's turn: first let the loop serve everyone else
-        that is ready, so a client sending CPU-heavy quick calls back to back (or in batches)
+    async def _quick(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a quick batch member in this connection's turn, then let the loop serve
+        everyone else that is ready, so a client sending CPU-heavy quick calls in batches
         delays another client's request by about one call per busy connection, not by all of
         its calls."""
         async with self._turn:
-            await asyncio.sleep(0)
-            return await work
+            try:
+                return await work()
+            finally:
+                await asyncio.sleep(0)
 
     async def _submit_batch(self, batch: list[Any]) -> None:
         """Every member counts toward the in-flight limit; members past it get
@@ -112,29 +125,34 @@ class RequestRunner:
         self._spawn(self._run_batch(admitted, busy), calls=0)
 
     async def _run_batch(self, members: list[Any], busy: list[dict[str, Any]]) -> None:
+        """Members are encoded one by one as they finish (never one long encoding of the
+        whole batch on the loop), and the reply stays within :data:`MAX_REPLY`: a member that
+        would take it over gets RESULT_TOO_LARGE instead."""
         dispatcher = self.bridge.dispatcher
-        slow: list[asyncio.Task[Any]] = []
-        answers: list[Any] = []
+        slow: list[asyncio.Task[str | None]] = []
+        parts: list[str] = []
+        budget = [MAX_REPLY - 2 - len(busy) * 200]  # room for the brackets and the busy errors
 
-        async def one(member: Any) -> Any:
+        async def one(member: Any) -> str | None:
             try:
-                return await dispatcher.dispatch_one(member, self.session)
+                answer = await dispatcher.dispatch_one(member, self.session)
             finally:
                 self.calls -= 1
+            return None if answer is None else _within(answer, budget)
 
         for member in members:
             if dispatcher.is_quick(member) or not isinstance(member, dict):
-                answers.append(await self._quick(one(member)))
+                parts.append(await self._quick(lambda member=member: one(member)))
             else:  # card reads of one batch run concurrently, as separate requests would
                 slow.append(asyncio.create_task(one(member)))
         try:
-            answers.extend(await asyncio.gather(*slow))
+            parts.extend(await asyncio.gather(*slow))
         finally:
             for task in slow:
                 task.cancel()
-        responses = [a for a in answers if a is not None] + busy
-        if responses:
-            await self._send(encode_response(responses))
+        texts = [t for t in parts if t is not None] + [encode_response(b) for b in busy]
+        if texts:
+            await self.reply("[" + ",".join(texts) + "]")
 
     async def _process(self, message: Any) -> None:
         answer = await self.bridge.handle(message, self.session)
@@ -179,6 +197,22 @@ def fit_reply(text: str, limit: int) -> str:
     replaced = [error_to_wire(item.get("id") if isinstance(item, dict) else None, error) for item in items]
     log.warning("an answer of %d bytes exceeded the limit of %d", size, limit)
     return encode_response(replaced if isinstance(decoded, list) else replaced[0])
+
+
+def _within(answer: dict[str, Any], budget: list[int]) -> str:
+    """*answer* encoded, or RESULT_TOO_LARGE for its id when it does not fit in what is left
+    of the batch's reply (*budget*, in bytes, decreased by what is kept)."""
+    text = encode_response(answer)
+    size = len(text.encode("utf-8")) + 1
+    if size > budget[0]:
+        error = ResultTooLargeError(
+            "The batch's answers together are larger than one reply may be. Ask for less data in one batch.",
+            limit=MAX_REPLY,
+        )
+        text = encode_response(error_to_wire(answer.get("id"), error))
+        size = len(text) + 1
+    budget[0] -= size
+    return text
 
 
 def _busy(request: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import socket
 from typing import Any
@@ -149,6 +150,10 @@ class WebSocketServer:
                 "port; stop it, or choose another with --port."
             ) from None
         log.info("listening on ws://127.0.0.1:%s", self.port)
+        # What is alive now (modules, schemas, the OD table) lives as long as the server: out
+        # of the cyclic collector's full scans, which otherwise stall every client for tens of
+        # milliseconds now and then under load (benchmarks/bench_fairness.py).
+        gc.freeze()
 
     async def _serve(self, hosts: list[str] | str) -> Server:
         return await serve(

@@ -126,3 +126,15 @@ async def test_discover_is_built_once(server):
     finally:
         openrpc._build = build
     assert calls <= 1
+
+
+async def test_batch_replies_are_bounded_member_by_member(server):
+    server.bridge.dispatcher.add("test.third", lambda p, c: "x" * (MAX_REPLY // 3), result=str, quick=True)
+    async with connect(url(server), additional_headers=auth(server), max_size=None) as ws:
+        await ws.send(json.dumps([call("test.third", i) for i in range(5)]))
+        raw = await asyncio.wait_for(ws.recv(), 10)
+    answers = json.loads(raw)
+    assert len(raw.encode()) <= MAX_REPLY
+    assert sorted(a["id"] for a in answers) == [0, 1, 2, 3, 4]
+    assert sum("result" in a for a in answers) == 2
+    assert {a["error"]["data"]["code"] for a in answers if "error" in a} == {"RESULT_TOO_LARGE"}

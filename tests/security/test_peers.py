@@ -98,10 +98,44 @@ def test_live_connection_is_ours():
 
 
 def test_handshake_rule_zero_comes_before_the_headers():
-    headers = [("Host", "127.0.0.1:27815"), ("Authorization", "Bearer tok")]
-    common = dict(port=27815, token="tok", allowed_origins=[])
+    token = "t" * 43
+    headers = [("Host", "127.0.0.1:27815"), ("Authorization", f"Bearer {token}")]
+    common = dict(port=27815, token=token, allowed_origins=[])
     assert decide(headers, **common, peer_is_same_user=lambda: True).accepted
     other = decide(headers, **common, peer_is_same_user=lambda: False)
     assert (other.status, other.reason) == (403, OTHER_USER)
     unknown = decide(headers, **common, peer_is_same_user=lambda: None)
     assert (unknown.status, unknown.reason) == (403, OWNER_UNKNOWN)
+
+
+def test_sock_diag_request_and_answer():
+    local, remote = ("127.0.0.1", 27815), ("127.0.0.1", 50000)
+    request = peers.diag_request(local, remote, seq=7)
+    assert len(request) == struct.unpack_from("=I", request)[0] == 16 + 56
+    sport, dport = struct.unpack_from(">HH", request, 16 + 8)
+    assert (sport, dport) == (50000, 27815)  # the other end's own view: its port first
+
+    def answer(state: int, uid: int, sport: int = 50000) -> bytes:
+        msg = bytes([socket.AF_INET, state, 0, 0]) + struct.pack(">HH16s16s", sport, 27815, socket.inet_aton("127.0.0.1").ljust(16, b"\0"), socket.inet_aton("127.0.0.1").ljust(16, b"\0"))
+        msg += struct.pack("=III", 0, 1, 2) + struct.pack("=IIIII", 0, 0, 0, uid, 99)
+        return struct.pack("=IHHII", 16 + len(msg), 20, 0, 7, 0) + msg
+
+    assert peers.parse_diag_answer(answer(1, 1234), local, remote) == 1234
+    assert peers.parse_diag_answer(answer(6, 0), local, remote) is None  # time-wait: uid unknown
+    assert peers.parse_diag_answer(answer(12, 0), local, remote) is None  # request socket
+    assert peers.parse_diag_answer(answer(1, 1234, sport=50001), local, remote) is None  # another socket
+    assert peers.parse_diag_answer(struct.pack("=IHHII", 36, 2, 0, 7, 0) + bytes(20), local, remote) is None
+    assert peers.parse_diag_answer(b"", local, remote) is None
+
+
+def test_sock_diag_finds_a_live_socket():
+    import os
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                owner = peers._netlink_peer_owner(accepted.getsockname(), accepted.getpeername())
+    assert owner in (os.getuid(), None)  # None only where netlink is not available

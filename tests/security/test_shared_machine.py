@@ -184,3 +184,12 @@ async def test_second_users_bridge_names_the_situation(foreign_listener, setting
     message = str(caught.value)
     assert "held by another user's program" in message
     assert "--port" in message and "websocketPort" in message
+
+
+async def test_proc_fallback_refuses_the_other_user_too(server, other_user, monkeypatch):
+    """Where netlink's sock_diag cannot answer, /proc/net/tcp decides (same verdicts)."""
+    from bridge.transport import peers
+
+    monkeypatch.setattr(peers, "_netlink_peer_owner", lambda local, remote: None)
+    assert await handshake_status(other_user, server.port, EXTENSION_ORIGIN, "-") == 403
+    assert await handshake_status(None, server.port, EXTENSION_ORIGIN, "-") == 101
