@@ -20,10 +20,11 @@
     ├── AccessError
     │   ├── ForbiddenError           -32030  FORBIDDEN
     │   └── VersionMismatchError     -32031  VERSION_MISMATCH
-    └── LimitError
-        ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
-        ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
-        └── TimeoutError_            -32042  TIMEOUT
+    ├── LimitError
+    │   ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
+    │   ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
+    │   └── TimeoutError_            -32042  TIMEOUT
+    └── ProfileNotFoundError         -32050  PROFILE_NOT_FOUND
 
 Each error carries a message written for the person who must act on it (what happened and
 what to do) and a ``details`` dict of non-personal facts (reader name, status word, the codes
@@ -193,6 +194,18 @@ class TimeoutError_(LimitError):
     rpc_code = -32042
     code = "TIMEOUT"
     default_message = "The operation took too long and was abandoned. Retry."
+
+
+# --- simulator -------------------------------------------------------------------------------
+
+
+class ProfileNotFoundError(BridgeError):
+    rpc_code = -32050
+    code = "PROFILE_NOT_FOUND"
+    default_message = (
+        "No shipped card profile has this name. List them with 'vitale-bridge simulate --help'; "
+        "a profile file can only be given on the command line (--profile /absolute/path.json)."
+    )
 
 
 class SetupError(Exception):

@@ -14,14 +14,15 @@ from pydantic import Field
 
 from bridge.cards.models import CpsStatus, Reader, VitaleRead
 from bridge.errors import (
-    BridgeError,
     CardBusyError,
     CardCommunicationError,
     CardRemovedError,
     CpsRequiredError,
+    ForbiddenError,
     NoCardError,
     NoReaderError,
     PcscUnavailableError,
+    ProfileNotFoundError,
     ReaderNotFoundError,
     TimeoutError_,
     UnsupportedCardError,
@@ -110,10 +111,11 @@ async def cps_status(params: ReaderParams, ctx: CallContext) -> CpsStatus:
 
 async def simulator_insert(params: SimulatorInsertParams, ctx: CallContext) -> SimulatorResult:
     """Simulator only: insert the card of a shipped profile (into its default reader)."""
-    try:
-        reader = _service(ctx).driver.insert(params.profile, params.reader)
-    except FileNotFoundError as exc:
-        raise BridgeError(str(exc), profile=params.profile) from None
+    from bridge.profiles import shipped_names
+
+    if params.profile not in shipped_names():  # never a file path from the wire
+        raise ProfileNotFoundError()
+    reader = _service(ctx).driver.insert(params.profile, params.reader)
     return SimulatorResult(reader=reader)
 
 
@@ -152,5 +154,5 @@ def register(bridge: Bridge) -> None:
     d.add("vitale.read", vitale_read, errors=(*READ_ERRORS, CpsRequiredError), personal=True)
     d.add("cps.status", cps_status, errors=READ_ERRORS, personal=True)
     if driver.name == "simulator":
-        d.add("simulator.insert", simulator_insert, errors=(BridgeError,))
-        d.add("simulator.remove", simulator_remove, errors=(ReaderNotFoundError,))
+        d.add("simulator.insert", simulator_insert, errors=(ProfileNotFoundError, ForbiddenError), token_only=True)
+        d.add("simulator.remove", simulator_remove, errors=(ReaderNotFoundError, ForbiddenError), token_only=True)

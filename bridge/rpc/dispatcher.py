@@ -19,12 +19,15 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ForbiddenError
 from bridge.rpc import protocol as p
 from bridge.rpc.session import Session
 from bridge.wire import NoParams
 
 log = logging.getLogger("vitale_bridge.rpc")
+
+#: How a peer holding the token was authenticated (bridge.rpc.Peer.authenticated_by).
+TOKEN_HOLDERS = frozenset({"token", "local"})
 
 #: Largest batch accepted; a bigger one is refused whole with -32600.
 MAX_BATCH = 64
@@ -58,6 +61,9 @@ class Method:
     #: instead of in its own task. Methods that touch cards must leave this False so a long
     #: read never holds up the other requests of the connection.
     quick: bool = False
+    #: Only for clients holding the bridge's token (local programs, the CLI, tests): never a
+    #: web origin, nor the extension's ports (which relay pages). Others get FORBIDDEN.
+    token_only: bool = False
 
     @functools.cached_property
     def result_adapter(self) -> TypeAdapter:
@@ -111,6 +117,7 @@ class Dispatcher:
         errors: tuple[type[BridgeError], ...] = (),
         personal: bool = False,
         quick: bool = False,
+        token_only: bool = False,
     ) -> Method:
         if name in self.methods:
             raise ValueError(f"method {name!r} registered twice")
@@ -131,6 +138,7 @@ class Dispatcher:
             errors=tuple(errors),
             personal=personal,
             quick=quick,
+            token_only=token_only,
         )
         self.methods[name] = method
         return method
@@ -198,6 +206,10 @@ class Dispatcher:
         method = self.methods.get(name)
         if method is None:
             return p.standard_failure(id_, p.METHOD_NOT_FOUND)  # the name is input: never echoed
+        if method.token_only and session.peer.authenticated_by not in TOKEN_HOLDERS:
+            return error_to_wire(id_, ForbiddenError(
+                "This method is only for local programs holding the bridge's token (the CLI, tests)."
+            ))
         try:
             args = self._bind(method, params)
         except ValidationError as exc:
