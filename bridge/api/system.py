@@ -60,12 +60,11 @@ async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
     client_major = params.protocol_version.split(".")[0]
     if client_major != host_major:
         raise VersionMismatchError(
-            f"The client speaks protocol {params.protocol_version} but this bridge speaks "
+            f"The client speaks another major protocol version than this bridge's "
             f"{PROTOCOL_VERSION}. Update the "
             + ("bridge" if int(client_major) > int(host_major) else "extension or client")
             + " so both have the same major version.",
             hostProtocolVersion=PROTOCOL_VERSION,
-            clientProtocolVersion=params.protocol_version,
         )
     ctx.session.state["client"] = (params.client_name, params.client_version)
     answer = _answer(ctx.app, ctx.session.peer.transport)

@@ -248,9 +248,8 @@ class CardService:
         if len(matches) == 1:
             return matches[0]
         raise ReaderNotFoundError(
-            f"No reader named {name!r}" + (" (several match)" if matches else "")
+            ("Several readers match the requested name" if matches else "No reader has the requested name")
             + ". List readers with 'vitale-bridge readers' or readers.list.",
-            reader=name,
             readers=sorted(snapshot),
         )
 

@@ -79,9 +79,17 @@ def error_to_wire(id_: p.Id, exc: BridgeError) -> dict[str, Any]:
 def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     """pydantic's errors without the offending input values (they may be personal data)."""
     return [
-        {"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]}
+        {"loc": _loc(e), "type": e["type"], "msg": e["msg"]}
         for e in exc.errors(include_url=False, include_input=False, include_context=False)
     ]
+
+
+def _loc(error: Any) -> list[Any]:
+    """Where the error is; the name of an unknown parameter is input too: never echoed."""
+    loc = list(error["loc"])
+    if error["type"] == "extra_forbidden" and loc:
+        loc[-1] = "(unknown parameter)"
+    return loc
 
 
 def _reject_constant(name: str) -> Any:
