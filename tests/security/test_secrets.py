@@ -132,3 +132,45 @@ def test_aggregated_warning_counts_what_it_left_out(caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "vitale_bridge.test"]
     assert len(lines) == 2
     assert lines[1] == "refused a connection: Wrong token. (11,999 more refused in the last minute)"
+
+
+async def test_refused_handshakes_do_not_flood_the_log(server, caplog):
+    """The review's case: thousands of refusals wrote one WARNING each."""
+    import asyncio
+
+    from bridge.transport import websocket
+
+    websocket.refusals._last = None
+    caplog.set_level("WARNING", logger="vitale_bridge")
+    for _ in range(300):
+        try:
+            async with connect(f"ws://127.0.0.1:{server.port}/", origin="https://evil.example"):
+                raise AssertionError("accepted")
+        except InvalidStatus as exc:
+            assert exc.response.status_code == 403
+    await asyncio.sleep(0)
+    lines = [r for r in caplog.records if "refused a connection" in r.getMessage()]
+    assert len(lines) == 1
+
+
+async def test_dropped_notifications_do_not_flood_the_log(server, caplog):
+    import asyncio
+    import json
+
+    from bridge.transport import requests
+
+    async def nap(params, ctx) -> int:
+        await asyncio.sleep(0.3)
+        return 0
+
+    server.bridge.dispatcher.add("test.nap", nap, result=int)
+    server.settings.max_in_flight = 1
+    requests.dropped._last = None
+    caplog.set_level("WARNING", logger="vitale_bridge")
+    async with connect(f"ws://127.0.0.1:{server.port}/", additional_headers={"Authorization": f"Bearer {server.token}"}) as ws:
+        await ws.send('{"jsonrpc":"2.0","method":"test.nap","id":1}')
+        for _ in range(200):
+            await ws.send('{"jsonrpc":"2.0","method":"test.nap"}')
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["id"] == 1
+    lines = [r for r in caplog.records if "dropped a notification" in r.getMessage()]
+    assert len(lines) == 1
