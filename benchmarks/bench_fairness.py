@@ -67,11 +67,29 @@ async def flood(url: str, token: str, method: str, pipelined: int, stop: asyncio
         for _ in range(pipelined):
             await ws.send(batch)
         while not stop.is_set():
-            answers = json.loads(await ws.recv())
+            try:
+                answers = json.loads(await ws.recv())
+            except asyncio.CancelledError:
+                return
             for a in answers:
                 key = "ok" if "result" in a else a["error"]["data"]["code"]
                 counts[key] = counts.get(key, 0) + 1
             await ws.send(batch)
+
+
+async def flood_child(url: str, token: str, method: str, pipelined: int) -> None:
+    """The flooding client, in a process of its own (its decoding of large answers must not
+    slow down the measured client): floods until SIGTERM, then prints its answer counts."""
+    import signal
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    counts: dict[str, int] = {}
+    task = asyncio.create_task(flood(url, token, method, pipelined, stop, counts))
+    await stop.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    print(json.dumps(counts), flush=True)
 
 
 async def fairness(url: str, token: str, args: argparse.Namespace) -> None:
@@ -83,16 +101,22 @@ async def fairness(url: str, token: str, args: argparse.Namespace) -> None:
     async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         rows = [("no flood (baseline)", await measure(ws, args.seconds), None)]
         for method in FLOODS:
-            stop = asyncio.Event()
+            children = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable, __file__, "--flood-child", url, token, method, str(args.pipelined),
+                    stdout=asyncio.subprocess.PIPE,
+                )
+                for _ in range(args.flooders)
+            ]
+            await asyncio.sleep(1.0)  # the flood is under way
+            latencies = await measure(ws, args.seconds)
             counts: dict[str, int] = {}
-            flooders = [asyncio.create_task(flood(url, token, method, args.pipelined, stop, counts))
-                        for _ in range(args.flooders)]
-            await asyncio.sleep(0.5)  # the flood is under way
-            rows.append((f"flood of {method}", await measure(ws, args.seconds), counts))
-            stop.set()
-            for task in flooders:
-                task.cancel()
-            await asyncio.gather(*flooders, return_exceptions=True)
+            for child in children:
+                child.terminate()
+                out, _ = await child.communicate()
+                for key, n in (json.loads(out) if out.strip() else {}).items():
+                    counts[key] = counts.get(key, 0) + n
+            rows.append((f"flood of {method}", latencies, counts))
             await measure(ws, 1.0)  # drained: the next flood starts from a quiet bridge
     for label, lat, counts in rows:
         print(f"  {label:<22} n={len(lat):6d}  p50 {pct(lat, 0.5):7.2f} ms  p99 {pct(lat, 0.99):7.2f} ms  "
@@ -134,6 +158,10 @@ def handshake_cost(url: str, token: str, rounds: int) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--flood-child"]:
+        url, token, method, pipelined = sys.argv[2:6]
+        asyncio.run(flood_child(url, token, method, int(pipelined)))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--flooders", type=int, default=1)
