@@ -7,6 +7,8 @@ import ipaddress
 import socket
 import struct
 
+import pytest
+
 from bridge.transport import peers
 from bridge.transport.handshake import OTHER_USER, OWNER_UNKNOWN, decide
 
@@ -84,16 +86,23 @@ def test_windows_table_parsed():
     assert list(peers.parse_tcp_table(b"\x01", 4)) == []
 
 
-def test_live_connection_is_ours():
+@pytest.fixture
+def live():
+    """A loopback connection: (listener, client socket, accepted socket)."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         with socket.create_connection(listener.getsockname()) as client:
             accepted, _ = listener.accept()
             with accepted:
-                assert peers.peer_is_same_user(accepted.getsockname(), accepted.getpeername()) is True
-                assert peers.peer_is_same_user(client.getsockname(), client.getpeername()) is True
-        assert peers.listener_owned_by_us(listener.getsockname()[1]) is True
+                yield listener, client, accepted
+
+
+def test_live_connection_is_ours(live):
+    listener, client, accepted = live
+    assert peers.peer_is_same_user(accepted.getsockname(), accepted.getpeername()) is True
+    assert peers.peer_is_same_user(client.getsockname(), client.getpeername()) is True
+    assert peers.listener_owned_by_us(listener.getsockname()[1]) is True
     assert peers.peer_is_same_user(None, ("127.0.0.1", 1)) is None
 
 
@@ -128,14 +137,9 @@ def test_sock_diag_request_and_answer():
     assert peers.parse_diag_answer(b"", local, remote) is None
 
 
-def test_sock_diag_finds_a_live_socket():
+def test_sock_diag_finds_a_live_socket(live):
     import os
 
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        with socket.create_connection(listener.getsockname()) as client:
-            accepted, _ = listener.accept()
-            with accepted:
-                owner = peers._netlink_peer_owner(accepted.getsockname(), accepted.getpeername())
+    _, _, accepted = live
+    owner = peers._netlink_peer_owner(accepted.getsockname(), accepted.getpeername())
     assert owner in (os.getuid(), None)  # None only where netlink is not available
