@@ -24,7 +24,7 @@ with atheris.instrument_imports():
     from bridge.od.official import parse_official
     from bridge.rpc import Peer
     from bridge.settings import Paths, Settings
-    from bridge.transport.native import FrameDecoder, FramingError
+    from bridge.transport.framing import FrameDecoder, FramingError
     from bridge.rpc.protocol import encode_response
 
 TARGETS = {}

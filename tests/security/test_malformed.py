@@ -233,7 +233,7 @@ def test_native_frames_split_anywhere(sample):
 def test_native_frame_decoder_fed_anywhere(sample):
     """The sans-I/O decoder itself, without a pipe: fed the same streams in the same pieces,
     it yields the reference's frames and fails where the reference does (issue 13 §4)."""
-    from bridge.transport.native import FrameDecoder
+    from bridge.transport.framing import FrameDecoder
 
     def read_all(chunks, limit, got):
         decoder = FrameDecoder(limit)
