@@ -233,6 +233,11 @@ def check_port(paths: Paths, port: int) -> list[Check]:
                 "",
             )
         ]
+    from bridge.transport import peers
+
+    if peers.listener_owned_by_us(port) is False:  # a shared machine: never send our token there
+        return [Check(name, FAIL, "held by another user's program (a shared machine)",
+                      "use another port: 'vitale-bridge serve --port N', or websocketPort in the system configuration")]
     version = _hello_over_websocket(paths, port)
     if version:
         return [Check(name, OK, f"in use by vitale-bridge {version}, which answers bridge.hello")]

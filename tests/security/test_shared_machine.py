@@ -193,3 +193,13 @@ async def test_proc_fallback_refuses_the_other_user_too(server, other_user, monk
     monkeypatch.setattr(peers, "_netlink_peer_owner", lambda local, remote: None)
     assert await handshake_status(other_user, server.port, EXTENSION_ORIGIN, "-") == 403
     assert await handshake_status(None, server.port, EXTENSION_ORIGIN, "-") == 101
+
+
+async def test_doctor_names_another_users_listener(foreign_listener, paths):
+    from bridge.doctor import check_port
+
+    port, proc = foreign_listener
+    (check,) = await asyncio.to_thread(check_port, paths, port)
+    assert check.status == "fail" and "another user's program" in check.summary
+    assert "--port" in check.fix and "websocketPort" in check.fix
+    assert b"Bearer" not in await received(proc)
