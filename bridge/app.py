@@ -10,11 +10,11 @@ get a :data:`Context`, see ``ctx.app.cards`` and ``ctx.app.od`` typed.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.rpc import CallContext, Dispatcher, Peer, Session
+from bridge.rpc.protocol import encode_response
 from bridge.rpc.session import Send
 from bridge.settings import Settings
 
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from bridge.od.store import OdStore
 
 log = logging.getLogger("vitale_bridge")
-
-#: One encoder for every answer: compact, UTF-8 text as is.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Service(Protocol):
@@ -117,7 +114,7 @@ class Bridge:
         response = await self.dispatcher.dispatch(message, session)
         if response is None:
             return None
-        return _encode(response)
+        return encode_response(response)
 
 
 #: What a method handler receives besides its params.

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bridge.errors import SetupError
 from bridge.identity import DEFAULT_PORT
+from bridge.transport import peers
 from bridge.settings import Paths, read_token
 
 
@@ -95,6 +98,35 @@ class BridgeClient:
             pass
 
 
+async def _connect_same_user(host: str, port: int) -> socket.socket:
+    """A TCP connection to host:port whose listening end belongs to our OS user, checked
+    before anything (the token above all) is sent: on a shared machine another user's program
+    may hold the port (docs/security.md)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    last: OSError | None = None
+    for family, type_, proto, _, address in infos:
+        sock = socket.socket(family, type_, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        same_user = peers.peer_is_same_user(sock.getsockname(), sock.getpeername())
+        if same_user is not True:
+            sock.close()
+            raise SetupError(
+                peers.port_held_by_other_user(port, "send your token or requests")
+                if same_user is False
+                else f"cannot establish which user's program listens on port {port} on this system, "
+                "so vitale-bridge will not send your token there."
+            )
+        return sock
+    raise last or ConnectionRefusedError(f"cannot connect to {host}:{port}")
+
+
 class _Connector:
     def __init__(self, cls: type[BridgeClient], url: str, headers: dict[str, str], origin: str | None, options: dict[str, Any]) -> None:
         self._cls, self._url, self._headers, self._origin, self._options = cls, url, headers, origin, options
@@ -104,8 +136,11 @@ class _Connector:
         return self._open().__await__()
 
     async def _open(self) -> BridgeClient:
+        host, port = self._url.removeprefix("ws://").rstrip("/").rsplit(":", 1)
+        sock = await _connect_same_user(host.strip("[]"), int(port))
         ws = await connect(
             self._url,
+            sock=sock,
             additional_headers=self._headers,
             origin=self._origin,  # type: ignore[arg-type]
             compression=None,

@@ -270,6 +270,11 @@ def check_port(paths: Paths, port: int) -> list[Check]:
                 "",
             )
         ]
+    from bridge.transport import peers
+
+    if peers.listener_owned_by_us(port) is False:  # a shared machine: never send our token there
+        return [Check(name, FAIL, "held by another user's program (a shared machine)",
+                      "use another port: 'vitale-bridge serve --port N', or websocketPort in the system configuration")]
     version = _hello_over_websocket(paths, port)
     if version:
         return [Check(name, OK, f"in use by vitale-bridge {version}, which answers bridge.hello")]
@@ -317,6 +322,23 @@ def check_token(paths: Paths) -> list[Check]:
     return [Check("token file", OK, f"{path} (mode {mode:o})")]
 
 
+def check_secret_contents(paths: Paths) -> list[Check]:
+    """The token and the pairing key must hold a well-formed secret: an empty file (a crash
+    between creating and writing it) is never accepted, so clients would all be refused."""
+    from bridge.settings import PAIRING_KEY_PATTERN, TOKEN_PATTERN, secret_file_problem
+
+    checks = []
+    for name, path, pattern in (
+        ("token content", paths.token_file, TOKEN_PATTERN),
+        ("pairing key content", paths.pairing_key_file, PAIRING_KEY_PATTERN),
+    ):
+        problem = secret_file_problem(path, pattern)
+        if problem:
+            checks.append(Check(name, FAIL, f"{path} is {problem}: it is never accepted",
+                                "run 'vitale-bridge serve' or 'vitale-bridge pair', which make a new one"))
+    return checks
+
+
 def check_origins(paths: Paths) -> list[Check]:
     from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID
     from bridge.settings import user_origins
@@ -337,6 +359,7 @@ def run_checks(paths: Paths, port: int) -> list[Check]:
         ("cards and od table", lambda: core_checks(paths)),
         ("websocket", lambda: check_port(paths, port)),
         ("token file", lambda: check_token(paths)),
+        ("secrets", lambda: check_secret_contents(paths)),
         ("extensions", lambda: check_origins(paths)),
     ]
     checks: list[Check] = []

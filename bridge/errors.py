@@ -26,10 +26,11 @@
     │   ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
     │   ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
     │   └── TimeoutError_            -32042  TIMEOUT
-    └── Pkcs11Error
-        ├── Pkcs11UnavailableError   -32050  PKCS11_UNAVAILABLE
-        ├── NoTokenError             -32051  NO_TOKEN
-        └── NoCertificateError       -32052  NO_CERTIFICATE
+    ├── Pkcs11Error
+    │   ├── Pkcs11UnavailableError   -32050  PKCS11_UNAVAILABLE
+    │   ├── NoTokenError             -32051  NO_TOKEN
+    │   └── NoCertificateError       -32052  NO_CERTIFICATE
+    └── ProfileNotFoundError         -32060  PROFILE_NOT_FOUND
 
 Each error carries a message written for the person who must act on it (what happened and
 what to do) and a ``details`` dict of non-personal facts (reader name, status word, the codes
@@ -257,6 +258,18 @@ class NoCertificateError(Pkcs11Error):
     default_message = (
         "The card holds no certificate naming a health professional (IGC-Santé), so its holder "
         "cannot be told. Check that it is a CPS card, or ask the card's issuer."
+    )
+
+
+# --- simulator -------------------------------------------------------------------------------
+
+
+class ProfileNotFoundError(BridgeError):
+    rpc_code = -32060
+    code = "PROFILE_NOT_FOUND"
+    default_message = (
+        "No shipped card profile has this name. List them with 'vitale-bridge simulate --help'; "
+        "a profile file can only be given on the command line (--profile /absolute/path.json)."
     )
 
 

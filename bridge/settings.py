@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
+import re
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,10 @@ class Paths:
     @property
     def token_file(self) -> Path:
         return self.config_dir / "token"
+
+    @property
+    def pairing_key_file(self) -> Path:
+        return self.config_dir / "pairing-key"
 
     @property
     def origins_file(self) -> Path:
@@ -100,36 +107,84 @@ class Settings:
     pkcs11_module: str | None = None
 
 
-# --- token ------------------------------------------------------------------------------------
+# --- token and pairing key ---------------------------------------------------------------------
+
+#: What ``secrets.token_urlsafe(32)`` makes (43 characters); anything else in the file, an
+#: empty file above all (a crash between creating and writing it), is never a valid token.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+#: The pairing key (docs/security.md, "Host proof"): 20 characters of the RFC 4648 base32
+#: alphabet, 100 bits, short enough to type from ``vitale-bridge pair``.
+PAIRING_KEY_PATTERN = re.compile(r"[A-Z2-7]{20}")
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _read_secret(path: Path, pattern: re.Pattern[str]) -> str | None:
+    """The secret stored in *path*, or None when the file is missing, empty or malformed."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return text if pattern.fullmatch(text) else None
+
+
+def _load_or_create_secret(paths: Paths, path: Path, pattern: re.Pattern[str], make: Callable[[], str]) -> str:
+    """The valid secret of *path*, made anew (atomically, 0600) when missing, empty or
+    malformed; under a lock so two processes starting at once agree on one secret."""
+    from bridge.fileio import atomic_write, file_lock
+
+    paths.ensure()
+    secret = _read_secret(path, pattern)
+    if secret is None:
+        with file_lock(path.with_name(f".{path.name}.lock")):
+            secret = _read_secret(path, pattern)
+            if secret is None:
+                if path.exists():
+                    logging.getLogger("vitale_bridge").warning(
+                        "%s was empty or malformed: a new one was made", path.name
+                    )
+                secret = make()
+                atomic_write(path, secret + "\n", mode=0o600)
+                return secret
+    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)
+    return secret
 
 
 def load_or_create_token(paths: Paths) -> str:
     """The per-user secret that non-browser clients present as ``Authorization: Bearer``."""
-    paths.ensure()
-    path = paths.token_file
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if os.name == "posix":
-            mode = stat.S_IMODE(path.stat().st_mode)
-            if mode & 0o077:
-                os.chmod(path, 0o600)
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        token = secrets.token_urlsafe(32)
-        f.write(token + "\n")
-    return token
+    return _load_or_create_secret(paths, paths.token_file, TOKEN_PATTERN, lambda: secrets.token_urlsafe(32))
 
 
 def read_token(paths: Paths) -> str | None:
-    try:
-        return paths.token_file.read_text(encoding="ascii").strip() or None
-    except FileNotFoundError:
-        return None
+    return _read_secret(paths.token_file, TOKEN_PATTERN)
 
 
 def token_matches(expected: str, presented: str | None) -> bool:
-    return presented is not None and hmac.compare_digest(expected.encode(), presented.encode())
+    """Constant-time comparison; an empty or malformed expected token matches nothing."""
+    if presented is None or not TOKEN_PATTERN.fullmatch(expected):
+        return False
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace"))
+
+
+def load_or_create_pairing_key(paths: Paths, *, new: bool = False) -> str:
+    """The host's pairing key (``vitale-bridge pair``); *new* replaces it (old pairings stop)."""
+    make = lambda: "".join(secrets.choice(_BASE32) for _ in range(20))  # noqa: E731
+    if new:
+        from bridge.fileio import atomic_write
+
+        paths.ensure()
+        key = make()
+        atomic_write(paths.pairing_key_file, key + "\n", mode=0o600)
+        return key
+    return _load_or_create_secret(paths, paths.pairing_key_file, PAIRING_KEY_PATTERN, make)
+
+
+def secret_file_problem(path: Path, pattern: re.Pattern[str]) -> str | None:
+    """Why the secret file at *path* would not be accepted (for doctor), or None if it is
+    fine or not created yet."""
+    if not path.exists():
+        return None
+    return None if _read_secret(path, pattern) else "empty or malformed"
 
 
 # --- allowed origins ----------------------------------------------------------------------

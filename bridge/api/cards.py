@@ -23,17 +23,18 @@ from bridge.cards.readers import find_reader
 from bridge.cards.reading import RequestedScope
 from bridge.api.cps import CpsStatusResult, with_identity
 from bridge.errors import (
-    BridgeError,
     CardBusyError,
     CardCommunicationError,
     CardRemovedError,
     CpsRequiredError,
+    ForbiddenError,
     NoCardError,
     NoReaderError,
     OdError,
     OdNotFoundError,
     PcscUnavailableError,
     ReaderBusyError,
+    ProfileNotFoundError,
     ReaderNotFoundError,
     TimeoutError_,
     UnsupportedCardError,
@@ -186,10 +187,11 @@ async def cps_status(params: CpsStatusParams, ctx: Context) -> CpsStatusResult:
 
 async def simulator_insert(params: SimulatorInsertParams, ctx: Context) -> SimulatorResult:
     """Simulator only: insert the card of a shipped profile (into its default reader)."""
-    try:
-        reader = _simulator(ctx).insert(params.profile, params.reader)
-    except FileNotFoundError as exc:
-        raise BridgeError(str(exc), profile=params.profile) from None
+    from bridge.profiles import shipped_names
+
+    if params.profile not in shipped_names():  # never a file path from the wire
+        raise ProfileNotFoundError()
+    reader = _simulator(ctx).insert(params.profile, params.reader)
     return SimulatorResult(reader=reader)
 
 
@@ -237,5 +239,5 @@ def register(bridge: Bridge) -> None:
     d.add("vitale.read", vitale_read, errors=(*READ_ERRORS, CpsRequiredError), personal=True)
     d.add("cps.status", cps_status, errors=READ_ERRORS, personal=True)
     if driver.name == "simulator":
-        d.add("simulator.insert", simulator_insert, errors=(BridgeError,))
-        d.add("simulator.remove", simulator_remove, errors=(ReaderNotFoundError,))
+        d.add("simulator.insert", simulator_insert, errors=(ProfileNotFoundError, ForbiddenError), token_only=True)
+        d.add("simulator.remove", simulator_remove, errors=(ReaderNotFoundError, ForbiddenError), token_only=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from bridge import PROTOCOL_VERSION, __version__
-from bridge.errors import VersionMismatchError
+from bridge.errors import ForbiddenError, VersionMismatchError
 from bridge.rpc import CallContext
 from bridge.wire import NoParams, WireModel
 
@@ -23,6 +23,11 @@ class HelloParams(WireModel):
         pattern=r"^\d{1,3}\.\d{1,3}$",
         description="The protocol version the client speaks (major.minor).",
     )
+    challenge: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{22,128}$",
+        description="Random base64url text; the answer's hostProof proves this is the user's own bridge.",
+    )
 
 
 class HelloResult(WireModel):
@@ -32,6 +37,17 @@ class HelloResult(WireModel):
     transport: str = Field(examples=["websocket", "native"])
     driver: str = Field(description="Card driver in use: pcsc or simulator.")
     capabilities: list[str] = Field(description="Every method this host offers.")
+    host_proof: str | None = Field(
+        default=None,
+        description=(
+            "base64url (no padding) of HMAC-SHA256(pairing key, 'vitale-bridge host proof v1\\n' + "
+            "challenge); null without a challenge. See docs/security.md."
+        ),
+    )
+
+
+class PairingKeyResult(WireModel):
+    pairing_key: str = Field(pattern=r"^[A-Z2-7]{20}$", description="The host's pairing key (no dashes).")
 
 
 async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
@@ -44,15 +60,39 @@ async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
     client_major = params.protocol_version.split(".")[0]
     if client_major != host_major:
         raise VersionMismatchError(
-            f"The client speaks protocol {params.protocol_version} but this bridge speaks "
+            f"The client speaks another major protocol version than this bridge's "
             f"{PROTOCOL_VERSION}. Update the "
             + ("bridge" if int(client_major) > int(host_major) else "extension or client")
             + " so both have the same major version.",
             hostProtocolVersion=PROTOCOL_VERSION,
-            clientProtocolVersion=params.protocol_version,
         )
     ctx.session.state["client"] = (params.client_name, params.client_version)
-    return _answer(ctx.app, ctx.session.peer.transport)
+    answer = _answer(ctx.app, ctx.session.peer.transport)
+    if params.challenge is None:
+        return answer
+    from bridge.pairing import host_proof
+
+    return answer.model_copy(update={"host_proof": host_proof(_pairing_keys(ctx.app).current(), params.challenge)})
+
+
+def _pairing_keys(bridge: Bridge) -> Any:
+    from bridge.pairing import PairingKeys
+
+    keys = bridge.__dict__.get("_pairing_keys")
+    if keys is None:
+        keys = bridge.__dict__["_pairing_keys"] = PairingKeys(bridge.settings.paths)
+    return keys
+
+
+async def pairing_key(params: NoParams, ctx: CallContext) -> PairingKeyResult:
+    """The pairing key, for the extension to check hostProof on the WebSocket fallback.
+
+    Answered only on native messaging (the browser started this host as the user); FORBIDDEN
+    on the WebSocket, where the user types the code 'vitale-bridge pair' prints.
+    """
+    if ctx.session.peer.transport != "native":
+        raise ForbiddenError("The pairing key is given only over native messaging. Run 'vitale-bridge pair'.")
+    return PairingKeyResult(pairing_key=_pairing_keys(ctx.app).current())
 
 
 def _answer(bridge: Bridge, transport: str) -> HelloResult:
@@ -86,3 +126,4 @@ async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
 def register(bridge: Bridge) -> None:
     bridge.dispatcher.add("bridge.hello", hello, errors=(VersionMismatchError,), quick=True)
     bridge.dispatcher.add("rpc.discover", discover, quick=True)
+    bridge.dispatcher.add("bridge.pairingKey", pairing_key, errors=(ForbiddenError,))

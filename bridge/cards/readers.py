@@ -71,10 +71,9 @@ def find_reader(snapshot: Snapshot, name: str, kind: Kind | None = None) -> Read
             return holding[0]
         if not holding and len({_device(s.name) for s in matches}) == 1:
             return matches[0]
-    raise ReaderNotFoundError(
-        f"No reader named {name!r}" + (" (several match)" if matches else "")
+    raise ReaderNotFoundError(  # the requested name is not echoed (it is the caller's input)
+        ("Several readers match the requested name" if matches else "No reader has the requested name")
         + ". List readers with 'vitale-bridge readers' or readers.list.",
-        reader=name,
         readers=sorted(snapshot),
     )
 

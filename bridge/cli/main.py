@@ -20,6 +20,7 @@ COMMANDS = [
     "bridge.cli.cards",
     "bridge.cli.cps",
     "bridge.cli.rpc",
+    "bridge.cli.pair",
     "bridge.cli.origins",
     "bridge.cli.simulate",
     "bridge.cli.od",

@@ -31,7 +31,8 @@ class InvalidOdCodeError(ValueError):
     """A code that cannot be read as the fixed-width number it must be.
 
     A ``ValueError`` so that pydantic turns it into a params error (JSON-RPC -32602) and the
-    CLI into a usage error; ``name`` and ``value`` say which input was wrong.
+    CLI into a usage error; ``name`` and ``value`` say which input was wrong. The message names
+    the field, never the value: it travels to clients (no input is ever echoed in an error).
     """
 
     def __init__(self, name: str, value: object, reason: str) -> None:
@@ -40,7 +41,7 @@ class InvalidOdCodeError(ValueError):
         self.reason = reason
         width = WIDTHS.get(name, 0)
         super().__init__(
-            f"{name} {value!r} is not valid: {reason}. Give {width} digits "
+            f"{name} is not valid: {reason}. Give {width} digits "
             f"(a shorter number is padded with leading zeros, e.g. 1 -> {'1'.zfill(width)})."
         )
 

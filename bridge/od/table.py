@@ -140,10 +140,9 @@ class OdTable:
         row = self._wildcards.get(key[:2])
         if row is None:
             raise OdNotFoundError(
-                f"No organisme destinataire is listed for régime {key[0]}, caisse {key[1]}, "
-                f"centre {key[2]} in TOD {self.version} (no exact row and no centre 0000 row for "
-                "this caisse). Check the codes, or import the current table with "
-                "'vitale-bridge od import FILE'.",
+                f"No organisme destinataire is listed for these codes in TOD {self.version} (no "
+                "exact row and no centre 0000 row for this caisse). Check the codes, or import the "
+                "current table with 'vitale-bridge od import FILE'.",
                 regime=key[0],
                 caisse=key[1],
                 centre=key[2],

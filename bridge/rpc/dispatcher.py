@@ -20,12 +20,15 @@ from typing import Any, Generic, TypeVar, get_type_hints
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ForbiddenError
 from bridge.rpc import protocol as p
 from bridge.rpc.session import Session
 from bridge.wire import NoParams
 
 log = logging.getLogger("vitale_bridge.rpc")
+
+#: How a peer holding the token was authenticated (bridge.rpc.Peer.authenticated_by).
+TOKEN_HOLDERS = frozenset({"token", "local"})
 
 #: Largest batch accepted; a bigger one is refused whole with -32600.
 MAX_BATCH = 64
@@ -63,6 +66,9 @@ class Method:
     #: instead of in its own task. Methods that touch cards must leave this False so a long
     #: read never holds up the other requests of the connection.
     quick: bool = False
+    #: Only for clients holding the bridge's token (local programs, the CLI, tests): never a
+    #: web origin, nor the extension's ports (which relay pages). Others get FORBIDDEN.
+    token_only: bool = False
 
     @functools.cached_property
     def result_adapter(self) -> TypeAdapter:
@@ -78,9 +84,17 @@ def error_to_wire(id_: p.Id, exc: BridgeError) -> dict[str, Any]:
 def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     """pydantic's errors without the offending input values (they may be personal data)."""
     return [
-        {"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]}
+        {"loc": _loc(e), "type": e["type"], "msg": e["msg"]}
         for e in exc.errors(include_url=False, include_input=False, include_context=False)
     ]
+
+
+def _loc(error: Any) -> list[Any]:
+    """Where the error is; the name of an unknown parameter is input too: never echoed."""
+    loc = list(error["loc"])
+    if error["type"] == "extra_forbidden" and loc:
+        loc[-1] = "(unknown parameter)"
+    return loc
 
 
 def _reject_constant(name: str) -> Any:
@@ -125,6 +139,7 @@ class Dispatcher:
         errors: tuple[type[BridgeError], ...] = (),
         personal: bool = False,
         quick: bool = False,
+        token_only: bool = False,
     ) -> Method:
         if name in self.methods:
             raise ValueError(f"method {name!r} registered twice")
@@ -145,6 +160,7 @@ class Dispatcher:
             errors=tuple(errors),
             personal=personal,
             quick=quick,
+            token_only=token_only,
         )
         self.methods[name] = method
         return method
@@ -185,6 +201,10 @@ class Dispatcher:
             return responses or None
         return await self._one(message, session)
 
+    async def dispatch_one(self, member: Any, session: Session) -> dict[str, Any] | None:
+        """One already decoded member of a batch (transports that schedule members themselves)."""
+        return await self._one(member, session)
+
     async def _one(self, request: Any, session: Session) -> dict[str, Any] | None:
         if not isinstance(request, dict):
             return p.standard_failure(None, p.INVALID_REQUEST)
@@ -207,7 +227,11 @@ class Dispatcher:
     async def _call(self, name: str, params: Any, id_: p.Id, session: Session) -> dict[str, Any]:
         method = self.methods.get(name)
         if method is None:
-            return p.standard_failure(id_, p.METHOD_NOT_FOUND, method=name[:100])
+            return p.standard_failure(id_, p.METHOD_NOT_FOUND)  # the name is input: never echoed
+        if method.token_only and session.peer.authenticated_by not in TOKEN_HOLDERS:
+            return error_to_wire(id_, ForbiddenError(
+                "This method is only for local programs holding the bridge's token (the CLI, tests)."
+            ))
         try:
             args = self._bind(method, params)
         except ValidationError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 PARSE_ERROR = -32700
@@ -52,4 +54,52 @@ def notification(method: str, params: Any = None) -> dict[str, Any]:
 
 
 def is_valid_id(value: Any) -> bool:
-    return value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
+    """An id we can echo back as JSON: null, a finite number (``1e999`` parses to infinity,
+    which has no JSON spelling), or a string that is valid Unicode (no lone surrogate)."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return _utf8_encodable(value)
+    return isinstance(value, int)
+
+
+def _utf8_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: One encoder for every message sent: compact, UTF-8 text as is, NaN and Infinity refused.
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def encode(message: Any) -> str | None:
+    """*message* as JSON text that is also valid UTF-8, or None when it has no such
+    spelling (a lone surrogate, a non-finite number): the caller sends an error instead."""
+    try:
+        text = _encoder.encode(message)
+    except (ValueError, TypeError):
+        return None
+    return text if _utf8_encodable(text) else None
+
+
+def encode_response(response: dict[str, Any] | list[Any]) -> str:
+    """A response (or batch) as valid JSON: a member that cannot be encoded becomes the
+    spec's internal error for its id, so every reply is valid JSON and none goes missing."""
+    text = encode(response)
+    if text is not None:
+        return text
+    items = response if isinstance(response, list) else [response]
+    fixed = []
+    for item in items:
+        if encode(item) is None:
+            id_ = item.get("id") if isinstance(item, dict) else None
+            item = standard_failure(id_ if is_valid_id(id_) else None, INTERNAL_ERROR)
+        fixed.append(item)
+    return _encoder.encode(fixed if isinstance(response, list) else fixed[0])

@@ -2,6 +2,10 @@
 
 Rules, in order (see docs/security.md):
 
+0. The client's socket must belong to the OS user running the bridge (on a shared machine any
+   user's program reaches 127.0.0.1 and can forge ``Origin``): the transport injects the
+   lookup (:mod:`bridge.transport.peers`); another user, or an owner that cannot be established,
+   -> 403 whatever the headers say.
 1. ``Host`` must name the loopback interface with our port (``127.0.0.1:P``, ``localhost:P``,
    ``[::1]:P``): a page that reached us through DNS rebinding carries its own host name -> 403.
 2. A client presenting ``Authorization: Bearer <token>`` with the per-user token is accepted
@@ -13,6 +17,7 @@ Rules, in order (see docs/security.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -35,10 +40,27 @@ def loopback_hosts(port: int) -> frozenset[str]:
     return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
 
 
+#: Reasons of the refusals by rule 0, also used to aggregate their log lines.
+OTHER_USER = "The connection comes from a program of another user of this machine."
+OWNER_UNKNOWN = (
+    "The user owning the connection could not be established on this system, so the connection "
+    "is refused. Use the browser extension's native messaging channel."
+)
+
+
 def decide(
-    headers: list[tuple[str, str]], *, port: int, token: str, allowed_origins: list[str]
+    headers: list[tuple[str, str]],
+    *,
+    port: int,
+    token: str,
+    allowed_origins: list[str],
+    peer_is_same_user: Callable[[], bool | None],
 ) -> Decision:
-    """Accept or refuse a handshake given its headers (name, value) as received."""
+    """Accept or refuse a handshake given its headers (name, value) as received, and the
+    injected question "does the client's socket belong to our OS user?"."""
+    same_user = peer_is_same_user()
+    if same_user is not True:
+        return Decision(HTTPStatus.FORBIDDEN, OTHER_USER if same_user is False else OWNER_UNKNOWN)
 
     def values(name: str) -> list[str]:
         return [v for k, v in headers if k.lower() == name]

@@ -35,14 +35,15 @@ keep the process from exiting.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import queue as queue_mod
-import struct
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
+
+# The framing itself, sans I/O (also imported from here by tests and tools).
+from bridge.transport.framing import FrameDecoder, FramingError, encode_frame
 
 if TYPE_CHECKING:
     from bridge.app import Bridge
@@ -62,77 +63,28 @@ DRAIN_SECONDS = 2.0
 #: Seconds to wait at exit for frames still being written (a browser that stopped reading).
 FLUSH_SECONDS = 2.0
 
-_HEADER = struct.Struct("=I")  # native byte order, standard size: what the browsers write
-
-
-class FramingError(Exception):
-    """The byte stream on stdin is not native messaging framing: stop reading."""
-
-
-# --- framing (pure, blocking) -------------------------------------------------------------
-
-
-def encode_frame(payload: bytes) -> bytes:
-    return _HEADER.pack(len(payload)) + payload
-
-
-def _looks_like_text(header: bytes) -> bool:
-    return all(32 <= b < 127 or b in (9, 10, 13) for b in header)
-
-
 class FrameReader:
-    """Reads length-prefixed frames from a file descriptor with blocking ``os.read`` calls.
+    """Reads length-prefixed frames from a file descriptor with blocking ``os.read`` calls,
+    framed by a :class:`FrameDecoder` (a pipe may split a frame, or its header, anywhere).
 
-    A pipe may hand over a frame in several pieces (and the header itself may be split), so
-    every read loops until it has the bytes it asked for.
+    Each read asks only for the bytes of the frame under way, so a frame refused for its
+    length is refused before its body is read, and nothing past the last frame is consumed.
     """
 
     def __init__(self, fd: int, max_size: int) -> None:
         self.fd = fd
-        self.max_size = max_size
-
-    def _read_exact(self, n: int) -> bytes:
-        chunks: list[bytes] = []
-        remaining = n
-        while remaining:
-            chunk = os.read(self.fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+        self.decoder = FrameDecoder(max_size)
+        self._ready: list[bytes] = []
 
     def read_frame(self) -> bytes | None:
         """The next message's bytes, or None when the stream ends cleanly between frames."""
-        header = self._read_exact(_HEADER.size)
-        if not header:
-            return None
-        if len(header) < _HEADER.size:
-            raise FramingError(
-                f"stdin ended inside a message header ({len(header)} of 4 bytes): "
-                "the browser side closed mid-message."
-            )
-        (length,) = _HEADER.unpack(header)
-        if length == 0:
-            raise FramingError("a message announced a length of 0: native messaging never sends empty messages.")
-        if length > self.max_size:
-            hint = (
-                " The input looks like text: 'vitale-bridge native' is started by the browser and "
-                "speaks its framing (uint32 length + JSON), not a terminal."
-                if _looks_like_text(header)
-                else ""
-            )
-            raise FramingError(
-                f"a message announced {length} bytes, more than the limit of {self.max_size} "
-                f"(--max-message-size).{hint}"
-            )
-        payload = self._read_exact(length)
-        if len(payload) < length:
-            raise FramingError(
-                f"stdin ended inside a message ({len(payload)} of {length} bytes): "
-                "the browser side closed mid-message."
-            )
-        return payload
+        while not self._ready:
+            chunk = os.read(self.fd, min(self.decoder.wanted, 1 << 20))
+            if not chunk:
+                self.decoder.end()
+                return None
+            self._ready.extend(self.decoder.feed(chunk))
+        return self._ready.pop(0)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -172,27 +124,6 @@ class NativeHost:
 
     # --- output ------------------------------------------------------------------------------
 
-    def _fit(self, text: str) -> bytes:
-        """The frame payload for an answer, or a RESULT_TOO_LARGE error in its place."""
-        data = text.encode("utf-8")
-        if len(data) <= self.max_outgoing:
-            return data
-        from bridge.errors import ResultTooLargeError
-        from bridge.rpc import error_to_wire
-
-        decoded = json.loads(text)
-        error = ResultTooLargeError(
-            f"The answer is {len(data)} bytes, more than the {self.max_outgoing} bytes native "
-            "messaging carries. Ask for less data in one call, or use the WebSocket.",
-            size=len(data),
-            limit=self.max_outgoing,
-        )
-        items = decoded if isinstance(decoded, list) else [decoded]
-        replaced = [error_to_wire(item.get("id") if isinstance(item, dict) else None, error) for item in items]
-        log.warning("an answer of %d bytes exceeded the native messaging limit", len(data))
-        out = replaced if isinstance(decoded, list) else replaced[0]
-        return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
     def _write_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The writer thread: frames go out whole and in order; a daemon, so a browser that
         stopped reading can never keep the process alive."""
@@ -231,11 +162,19 @@ class NativeHost:
                 self._queue.put_nowait(_EOF)
 
     async def send_answer(self, text: str) -> None:
-        await self._write(self._fit(text))
+        from bridge.transport.requests import fit_reply
+
+        await self._write(fit_reply(text, self.max_outgoing).encode("utf-8"))
 
     async def send_message(self, message: dict[str, Any]) -> None:
         """The session's ``send``: server-to-client notifications (card events)."""
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        from bridge.rpc.protocol import encode
+
+        text = encode(message)
+        if text is None:  # no valid JSON spelling: not sent (never a broken frame)
+            log.warning("dropped a %s notification that cannot be encoded", message.get("method"))
+            return
+        data = text.encode("utf-8")
         if len(data) > self.max_outgoing:
             log.warning("dropped a %s notification of %d bytes (over the native limit)", message.get("method"), len(data))
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
+import gc
 import logging
 import socket
 from typing import Any
@@ -20,13 +20,18 @@ from websockets.http11 import Request, Response
 
 from bridge import __version__
 from bridge.app import Bridge
+from bridge.logs import Aggregated
 from bridge.errors import SetupError
 from bridge.rpc import Peer
+from bridge.rpc.protocol import encode
 from bridge.settings import allowed_origins, load_or_create_token
+from bridge.transport import peers
 from bridge.transport.handshake import decide
 from bridge.transport.requests import RequestRunner
 
 log = logging.getLogger("vitale_bridge.websocket")
+#: Refused handshakes are logged at most once a minute, with the count of the others.
+refusals = Aggregated(log, "refused")
 
 
 def _ipv6_loopback_available() -> bool:
@@ -56,6 +61,7 @@ class WebSocketServer:
             port=self.port,
             token=self.token,
             allowed_origins=allowed_origins(self.settings.paths),
+            peer_is_same_user=lambda: peers.peer_is_same_user(connection.local_address, connection.remote_address),
         )
         if decision.accepted:
             connection.vb_peer = Peer(  # type: ignore[attr-defined]
@@ -64,7 +70,7 @@ class WebSocketServer:
                 authenticated_by=decision.authenticated_by,
             )
             return None
-        log.warning("refused a connection: %s", decision.reason)
+        refusals.warning("refused a connection: %s", decision.reason)
         response = connection.respond(decision.status, decision.reason + "\n")
         return response
 
@@ -90,7 +96,11 @@ class WebSocketServer:
 
         async def send(message: dict[str, Any]) -> None:
             touch()  # notifications count as activity
-            await ws.send(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+            text = encode(message)
+            if text is None:  # no valid JSON spelling: not sent (never a broken frame)
+                log.warning("dropped a %s notification that cannot be encoded", message.get("method"))
+                return
+            await ws.send(text)
 
         session = self.bridge.open_session(peer, send)
         log.info("client connected (%s, %s)", peer.origin or "no origin", peer.authenticated_by)
@@ -132,12 +142,18 @@ class WebSocketServer:
         except OSError as exc:
             if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
                 raise
+            if peers.listener_owned_by_us(self.port) is False:
+                raise SetupError(peers.port_held_by_other_user(self.port, "start the bridge")) from None
             raise SetupError(
                 f"cannot listen on 127.0.0.1:{self.port} ({exc.strerror or exc}). Another program "
                 "(perhaps a bridge already running: try 'vitale-bridge rpc bridge.hello') uses this "
                 "port; stop it, or choose another with --port."
             ) from None
         log.info("listening on ws://127.0.0.1:%s", self.port)
+        # What is alive now (modules, schemas, the OD table) lives as long as the server: out
+        # of the cyclic collector's full scans, which otherwise stall every client for tens of
+        # milliseconds now and then under load (benchmarks/bench_fairness.py).
+        gc.freeze()
 
     async def _serve(self, hosts: list[str] | str) -> Server:
         return await serve(
@@ -160,3 +176,4 @@ class WebSocketServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+

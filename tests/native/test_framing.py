@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from hostproc import CHROME_ORIGIN, frame, hello
+from hostproc import CHROME_ORIGIN, Host, frame, hello
 
 from bridge.transport.native import EXIT_PROTOCOL
 
@@ -160,23 +160,33 @@ def test_stray_prints_never_reach_the_frame_channel(tmp_path):
         assert text in proc.stderr
 
 
-def test_card_events_reach_the_port_of_a_real_host(spawn):
-    """Simulator driver: pulling and inserting a card pushes notifications on the open port."""
+def test_card_events_reach_the_port_of_a_real_host(vitale_readers, home):
+    """PC/SC bench: pulling and inserting a card pushes notifications on the open port."""
+    reader = vitale_readers.insert("adulte")
+    host = Host([sys.executable, "-m", "bridge", "native", "--driver", "pcsc"], home, env=vitale_readers.env)
+    try:
+        host.send({"jsonrpc": "2.0", "id": 1, "method": "events.subscribe", "params": {"events": ["card.inserted", "card.removed"]}})
+        assert host.receive()["id"] == 1
+        vitale_readers.remove(wait=False)
+        event = host.receive(timeout=15)
+        assert event["method"] == "card.removed" and event["params"]["reader"] == reader
+        vitale_readers.insert("cps3")
+        event = host.receive(timeout=15)
+        assert event["method"] == "card.inserted" and event["params"]["cardType"].startswith("cps")
+        assert set(event["params"]) <= {"reader", "cardType", "atr"}  # no card content in events
+    except BaseException:
+        host.kill()
+        raise
+    code, rest, _ = host.finish()
+    assert (code, rest) == (0, b"")
+
+
+def test_simulator_methods_refused_on_the_native_port(spawn):
+    """The extension's port relays pages: the simulator's methods are for token holders only."""
     host = spawn("--driver", "simulator", "--profile", "adulte")
-    host.send({"jsonrpc": "2.0", "id": 1, "method": "events.subscribe", "params": {"events": ["card.inserted", "card.removed"]}})
-    assert host.receive()["id"] == 1
-    host.send({"jsonrpc": "2.0", "id": 9, "method": "readers.list"})
-    (reader,) = [r["name"] for r in host.receive()["result"]["readers"] if r["cardPresent"]]
-    host.send({"jsonrpc": "2.0", "id": 2, "method": "simulator.remove", "params": {"reader": reader}})
-    removed = [host.receive(timeout=15) for _ in range(2)]  # the answer and the event, any order
-    assert {m.get("id") for m in removed} == {2, None}
-    (event,) = [m for m in removed if "method" in m]
-    assert event["method"] == "card.removed" and event["params"]["reader"] == reader
+    host.send({"jsonrpc": "2.0", "id": 2, "method": "simulator.remove", "params": {"reader": "Simulated Vitale Reader"}})
+    assert host.receive()["error"]["data"]["code"] == "FORBIDDEN"
     host.send({"jsonrpc": "2.0", "id": 3, "method": "simulator.insert", "params": {"profile": "cps3"}})
-    inserted = [host.receive(timeout=15) for _ in range(2)]
-    assert {m.get("id") for m in inserted} == {3, None}
-    (event,) = [m for m in inserted if "method" in m]
-    assert event["method"] == "card.inserted" and event["params"]["cardType"].startswith("cps")
-    assert set(event["params"]) <= {"reader", "cardType", "atr"}  # no card content in events
+    assert host.receive()["error"]["data"]["code"] == "FORBIDDEN"
     code, rest, _ = host.finish()
     assert (code, rest) == (0, b"")

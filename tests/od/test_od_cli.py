@@ -27,7 +27,7 @@ def test_resolve_errors(home, capsys):
     code, _, err = run(capsys, "resolve", "01", "000", "0000")
     assert code == EXIT_ERROR and "OD_NOT_FOUND" in err
     code, _, err = run(capsys, "resolve", "01", "7x1", "0000", "--json")
-    assert code == EXIT_USAGE and "caisse '7x1'" in json.loads(err)["error"]["message"]
+    assert code == EXIT_USAGE and "caisse is not valid" in json.loads(err)["error"]["message"]
 
 
 def test_search(home, capsys):

@@ -145,7 +145,7 @@ async def test_discover_is_an_openrpc_document(bridge, session):
     names = {m["name"] for m in doc["methods"]}
     assert {"bridge.hello", "rpc.discover", "events.subscribe"} <= names
     hello = next(m for m in doc["methods"] if m["name"] == "bridge.hello")
-    assert [p["name"] for p in hello["params"]] == ["clientName", "clientVersion", "protocolVersion"]
+    assert [p["name"] for p in hello["params"]] == ["clientName", "clientVersion", "protocolVersion", "challenge"]
     assert hello["errors"][0]["data"]["code"] == "VERSION_MISMATCH"
     assert "x-personalData" not in hello
     # every $ref points into components

@@ -7,12 +7,12 @@ exception that is not the parser's documented error (a crash, in fuzzing terms).
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import atheris
 
 with atheris.instrument_imports():
-    import os
     from contextlib import contextmanager
 
     from bridge.app import Bridge
@@ -24,9 +24,14 @@ with atheris.instrument_imports():
     from bridge.od.official import parse_official
     from bridge.rpc import Peer
     from bridge.settings import Paths, Settings
-    from bridge.transport.native import FrameReader, FramingError
+    from bridge.transport.framing import FrameDecoder, FramingError
+    from bridge.rpc.protocol import encode_response
 
 TARGETS = {}
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} in a reply: not JSON")
 
 
 def target(fn):
@@ -40,6 +45,7 @@ def rpc(data: bytes) -> None:
     response = LOOP.run_until_complete(BRIDGE.dispatcher.dispatch(data, SESSION))
     if response is None:
         return
+    json.loads(encode_response(response).encode("utf-8"), parse_constant=_no_constant)  # strict JSON
     for item in response if isinstance(response, list) else [response]:
         assert item["jsonrpc"] == "2.0" and ("result" in item) != ("error" in item)
         if "error" in item:
@@ -48,22 +54,18 @@ def rpc(data: bytes) -> None:
 
 @target
 def native_frames(data: bytes) -> None:
-    """Native messaging framing on any byte stream: frames, then a clean end or FramingError."""
-    r, w = os.pipe()
+    """Native messaging framing on any byte stream, fed to the sans-I/O decoder in pieces
+    whose sizes the first byte chooses: frames, then a clean end or FramingError."""
+    step = (data[0] if data else 0) + 1
+    stream = data[1:]
+    decoder = FrameDecoder(4096)
     try:
-        os.write(w, data[:60000])  # under the pipe's buffer: no writer thread needed
-        os.close(w)
-        w = -1
-        reader = FrameReader(r, 4096)
-        try:
-            while (frame := reader.read_frame()) is not None:
+        for i in range(0, len(stream), step):
+            for frame in decoder.feed(stream[i : i + step]):
                 assert 0 < len(frame) <= 4096
-        except FramingError:
-            pass
-    finally:
-        os.close(r)
-        if w >= 0:
-            os.close(w)
+        decoder.end()
+    except FramingError:
+        pass
 
 
 @target

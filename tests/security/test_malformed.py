@@ -195,26 +195,53 @@ def frame_streams(draw):
     return stream, chunks
 
 
-@FUZZ
-@given(frame_streams())
-def test_native_frames_split_anywhere(sample):
-    from bridge.transport.native import FrameReader, FramingError
+def assert_frames_like_the_reference(sample, read_all) -> None:
+    """``read_all(chunks, limit, got)`` appends the frames it reads to *got* and returns at a
+    clean end or raises FramingError: it must agree with the reference decoder."""
+    from bridge.transport.native import FramingError
 
     stream, chunks = sample
     limit = 64 * 1024
     expected, end = reference_frames(stream, limit)
-    got = []
-    with pipe_feeding(chunks) as fd:
-        reader = FrameReader(fd, limit)
-        try:
-            while (frame := reader.read_frame()) is not None:
-                got.append(frame)
-            outcome = "eof"
-        except FramingError as exc:
-            outcome = "error"
-            assert str(exc)
+    got: list[bytes] = []
+    try:
+        read_all(chunks, limit, got)
+        outcome = "eof"
+    except FramingError as exc:
+        outcome = "error"
+        assert str(exc)
     assert got == expected
     assert outcome == end
+
+
+@FUZZ
+@given(frame_streams())
+def test_native_frames_split_anywhere(sample):
+    from bridge.transport.native import FrameReader
+
+    def read_all(chunks, limit, got):
+        with pipe_feeding(chunks) as fd:
+            reader = FrameReader(fd, limit)
+            while (frame := reader.read_frame()) is not None:
+                got.append(frame)
+
+    assert_frames_like_the_reference(sample, read_all)
+
+
+@FUZZ
+@given(frame_streams())
+def test_native_frame_decoder_fed_anywhere(sample):
+    """The sans-I/O decoder itself, without a pipe: fed the same streams in the same pieces,
+    it yields the reference's frames and fails where the reference does (issue 13 §4)."""
+    from bridge.transport.framing import FrameDecoder
+
+    def read_all(chunks, limit, got):
+        decoder = FrameDecoder(limit)
+        for chunk in chunks:
+            got.extend(decoder.feed(chunk))
+        decoder.end()
+
+    assert_frames_like_the_reference(sample, read_all)
 
 
 def test_native_huge_length_is_refused_before_reading_the_body():
