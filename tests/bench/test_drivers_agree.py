@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from bridge import profiles
+from bridge.api.cards import read_vitale
 from bridge.app import Bridge
 from bridge.cards.drivers.simulator import CPS_READER, VITALE_READER, SimulatorDriver
 from bridge.errors import BridgeError
@@ -51,8 +52,8 @@ async def _outcome(call):
 async def test_clear_reads_agree(name, vitale_readers, pcsc, sim):
     reader = vitale_readers.insert(name)
     sim.cards.driver.insert(name)
-    over_pcsc = await _outcome(lambda: pcsc.cards.read_vitale(reader, "clear", True))
-    in_process = await _outcome(lambda: sim.cards.read_vitale(VITALE_READER, "clear", True))
+    over_pcsc = await _outcome(lambda: read_vitale(pcsc, reader, "clear", True, cache=False))
+    in_process = await _outcome(lambda: read_vitale(sim, VITALE_READER, "clear", True, cache=False))
     assert over_pcsc == in_process
     if "error" not in over_pcsc:
         # Honest fields: nothing the clear files do not attest is filled in.
@@ -67,8 +68,8 @@ async def test_full_read_adds_only_the_licensed_data(name, vitale_readers, pcsc,
     vitale_readers.insert("cps3")
     sim.cards.driver.insert(name)
     sim.cards.driver.insert("cps3")
-    over_pcsc = await _outcome(lambda: pcsc.cards.read_vitale(reader, "full", False))
-    in_process = await _outcome(lambda: sim.cards.read_vitale(VITALE_READER, "full", False))
+    over_pcsc = await _outcome(lambda: read_vitale(pcsc, reader, "full", False, cache=False))
+    in_process = await _outcome(lambda: read_vitale(sim, VITALE_READER, "full", False, cache=False))
     if "error" in over_pcsc:
         assert over_pcsc == in_process
         return
