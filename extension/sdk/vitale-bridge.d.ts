@@ -209,6 +209,10 @@ export interface CpsStatus {
   cardNumber: string | null;
   pinTriesMax?: number | null;
   pinTriesRemaining: number | null;
+  /** With cpsStatus({identity: true}) (as the popup asks): the holder, as cpsIdentity() gives it. */
+  identity?: CpsIdentity | null;
+  /** When the identity was asked but could not be read: the error cpsIdentity() would raise. */
+  identityError?: { code: string; message: string } | null;
 }
 /** The CPS holder, from the card's certificate (IGC-Santé), read without a PIN. */
 export interface CpsIdentity {
