@@ -24,6 +24,7 @@ COMMANDS = [
     "bridge.cli.od",
     "bridge.cli.native",
     "bridge.cli.install",
+    "bridge.cli.policy",
     "bridge.cli.doctor",
 ]
 
