@@ -46,9 +46,19 @@ def print_json(value: Any) -> None:
 
 
 def add_port(parser: argparse.ArgumentParser) -> None:
+    """--port; read it with :func:`port_from` (the system configuration may set the default)."""
     from bridge.identity import DEFAULT_PORT
 
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=int, default=None,
+        help=f"WebSocket port (default: websocketPort of the system configuration, else {DEFAULT_PORT})",
+    )
+
+
+def port_from(args: argparse.Namespace) -> int:
+    from bridge.settings import configured_port
+
+    return args.port if args.port is not None else configured_port()
 
 
 def add_driver(parser: argparse.ArgumentParser) -> None:
