@@ -2,6 +2,7 @@
 # Build the installable packages of vitale-bridge.
 #
 #   bash installer/package.sh deb     # -> dist/vitale-bridge_<version>_<arch>.deb (Debian/Ubuntu)
+#   VB_EXTENSION_DIST=DIR bash installer/package.sh deb   # with extension zips built elsewhere
 #
 # Installs its own build needs with apt (run as root, or with sudo available), builds the
 # PyInstaller host (in build/deb/venv, from /usr/bin/python3), the browser extension, then the package, and runs lintian on it
@@ -47,11 +48,15 @@ build_deb() {
   fi
   "$venv/bin/python" -c 'import PyInstaller, pydantic, websockets, smartcard' 2>/dev/null \
     || "$venv/bin/python" -m pip install -q -e '.[build]' >&2
-  echo "==> building the browser extension" >&2
-  build_extension
+  # VB_EXTENSION_DIST: a folder with extension zips built elsewhere (another CI job).
+  local extension_dist=${VB_EXTENSION_DIST:-extension/dist}
+  if [[ -z ${VB_EXTENSION_DIST:-} ]]; then
+    echo "==> building the browser extension" >&2
+    build_extension
+  fi
   echo "==> building the host (PyInstaller) and the package" >&2
   local deb
-  deb=$("$venv/bin/python" installer/deb.py --out dist | tail -n 1)
+  deb=$("$venv/bin/python" installer/deb.py --out dist --extension-dist "$extension_dist" | tail -n 1)
   echo "==> lintian $deb" >&2
   lintian --fail-on error "$deb" >&2
   echo "$deb"
