@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_native_startup import FLOOR_HOST, ORIGIN, cold_start  # noqa: E402
+from bench_native_startup import FLOOR_HOST, ORIGIN, cold_start, print_table  # noqa: E402
 
 INSTALLED = Path("/usr/lib/vitale-bridge/vitale-bridge")
 
@@ -93,15 +93,8 @@ def main() -> None:
             for name, cmd in contenders.items():
                 times[name].append(cold_start(cmd, env))
 
-        base = statistics.median(times["floor: minimal Python echo host"])
-        print(f"native messaging cold start, spawn -> first answer ({args.runs} runs each, interleaved)")
         print(f"host: {host}")
-        print(f"{'contender':<42} {'median':>9} {'p90':>9} {'min':>9}   vs floor")
-        for name, values in times.items():
-            values.sort()
-            med = statistics.median(values)
-            p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
-            print(f"{name:<42} {med * 1e3:7.1f}ms {p90 * 1e3:7.1f}ms {values[0] * 1e3:7.1f}ms   x{med / base:4.2f}")
+        base = print_table(times, "floor: minimal Python echo host", args.runs)
         packaged = statistics.median(next(v for k, v in times.items() if k.startswith("packaged")))
         print(f"target: packaged host <= 2x floor: {'MET' if packaged <= 2 * base else 'MISSED'} (x{packaged / base:.2f})")
         checkout = statistics.median(times["python -m bridge native (checkout)"])

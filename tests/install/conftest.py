@@ -21,6 +21,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "package: builds (and, as root, installs) the Debian package; slow")
 
 
+@pytest.fixture
+def env(tmp_path, home) -> dict[str, str]:
+    """The environment of a ``vitale-bridge`` subprocess kept off the machine's own state: a
+    temporary HOME (the browsers' user folders), bridge home, system configuration file (absent
+    until a test writes it) and PC/SC socket (no daemon there)."""
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home),
+            "XDG_CONFIG_HOME": "", "XDG_DATA_HOME": "",
+            "VITALE_BRIDGE_SYSTEM_CONFIG": str(tmp_path / "system.json"),
+            "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+
+
 def _unavailable(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)

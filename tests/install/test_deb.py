@@ -111,6 +111,17 @@ def test_extension_packages_are_the_built_ones(extracted):
             assert "key" in manifest
 
 
+def test_shell_completions_ship_when_the_host_has_them(extracted):
+    host = extracted / HOST.lstrip("/")
+    for shell, path in (("bash", "usr/share/bash-completion/completions/vitale-bridge"),
+                        ("zsh", "usr/share/zsh/vendor-completions/_vitale-bridge")):
+        proc = subprocess.run([str(host), "completion", shell], capture_output=True, text=True, timeout=60)
+        if proc.returncode == 0 and proc.stdout.strip():
+            assert (extracted / path).read_text() == proc.stdout, shell
+        else:  # this build has no completion command: nothing half-made in the package
+            assert not (extracted / path).exists(), shell
+
+
 def test_lintian_reports_no_errors(deb):
     proc = subprocess.run(["lintian", str(deb)], capture_output=True, text=True, timeout=600)
     errors = [line for line in proc.stdout.splitlines() if line.startswith("E:")]

@@ -20,13 +20,6 @@ CHROMIUM_DIR = ".config/chromium/NativeMessagingHosts"
 FIREFOX_DIR = ".mozilla/native-messaging-hosts"
 
 
-@pytest.fixture
-def env(tmp_path, home):
-    user_home = tmp_path / "user"
-    user_home.mkdir()
-    return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home), "XDG_CONFIG_HOME": "", "XDG_DATA_HOME": ""}
-
-
 def cli(env, *args, check=True):
     proc = subprocess.run([sys.executable, "-m", "bridge", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     if check:

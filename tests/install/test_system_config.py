@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,15 +20,6 @@ from tests.support import free_port, start_server, stop_server
 ROOT = Path(__file__).resolve().parents[2]
 EHR = "https://ehr.example.fr"
 MINE = "https://mine.example.fr"
-
-
-@pytest.fixture
-def env(tmp_path, home):
-    user_home = tmp_path / "user"
-    user_home.mkdir()
-    return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home),
-            "VITALE_BRIDGE_SYSTEM_CONFIG": str(tmp_path / "system.json"),
-            "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
 
 
 def system_file(env, **keys) -> Path:
