@@ -173,6 +173,8 @@ def changelog(version: str) -> bytes:
 
 
 def maintainer() -> str:
+    """The Maintainer field: set VB_DEB_MAINTAINER for a real release (the default names the
+    project's add-on domain, not a mailbox known to exist)."""
     return os.environ.get("VB_DEB_MAINTAINER", "vitale-bridge maintainers <maintainers@vitale-bridge.org>")
 
 
