@@ -46,8 +46,8 @@ build_deb() {
     echo "==> creating $venv from /usr/bin/python3" >&2
     /usr/bin/python3 -m venv "$venv"
   fi
-  "$venv/bin/python" -c 'import PyInstaller, pydantic, websockets, smartcard' 2>/dev/null \
-    || "$venv/bin/python" -m pip install -q -e '.[build]' >&2
+  # Every time: quick when nothing changed, and a dependency added since the last build is not missed.
+  "$venv/bin/python" -m pip install -q -e '.[build]' >&2
   # VB_EXTENSION_DIST: a folder with extension zips built elsewhere (another CI job).
   local extension_dist=${VB_EXTENSION_DIST:-extension/dist}
   if [[ -z ${VB_EXTENSION_DIST:-} ]]; then
