@@ -195,6 +195,16 @@ def test_installed_files_are_in_place(installed):
     assert version.stdout.startswith(f"vitale-bridge {__version__}")
 
 
+def test_installed_doctor_finds_the_system_manifests(installed, env):
+    proc = subprocess.run(["/usr/bin/vitale-bridge", "doctor", "--json"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert "PyInstaller build" in checks["host"]["summary"] and HOST in checks["host"]["summary"]
+    for browser in SYSTEM_MANIFESTS:
+        c = checks[f"manifest {browser}"]
+        assert c["status"] == "ok" and f"-> {HOST}" in c["summary"], c
+
+
 @pytest.mark.parametrize("browser", ["chromium", "firefox"])
 def test_installed_host_answers_through_the_system_manifest(installed, browser, home):
     """Start the program a system manifest names, with the arguments that browser passes."""
