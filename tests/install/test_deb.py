@@ -142,6 +142,15 @@ def test_unpacked_host_answers_native_messaging(extracted, home):
         host.kill()
 
 
+def test_unpacked_host_has_the_policy_command(extracted, tmp_path):
+    """IT runs 'vitale-bridge policy' from the package: the frozen build has every module it needs."""
+    proc = subprocess.run([str(extracted / HOST.lstrip("/")), "policy", "--origin", "https://ehr.example.fr",
+                           "--root", str(tmp_path), "--write"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    written = json.loads((tmp_path / "etc/chromium/policies/managed/vitale-bridge.json").read_text())
+    assert written["3rdparty"]["extensions"][CHROME_EXTENSION_ID] == {"allowedOrigins": ["https://ehr.example.fr"]}
+
+
 # --- as root: install, use, purge ----------------------------------------------------------------
 
 #: Folders the package writes to; snapshots cover them entirely (not only our names), so a file
