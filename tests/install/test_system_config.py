@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
