@@ -67,6 +67,19 @@ def cold_start(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def print_table(times: dict[str, list[float]], floor: str, runs: int) -> float:
+    """Median, p90 and min of each contender and its ratio to *floor*; returns the floor's median."""
+    base = statistics.median(times[floor])
+    print(f"native messaging cold start, spawn -> first answer ({runs} runs each, interleaved)")
+    print(f"{'contender':<42} {'median':>9} {'p90':>9} {'min':>9}   vs floor")
+    for name, values in times.items():
+        values = sorted(values)
+        med = statistics.median(values)
+        p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
+        print(f"{name:<42} {med * 1e3:7.1f}ms {p90 * 1e3:7.1f}ms {values[0] * 1e3:7.1f}ms   x{med / base:4.2f}")
+    return base
+
+
 def build_frozen(tmp: Path, onefile: bool = False) -> Path:
     import importlib.util
 
@@ -142,14 +155,7 @@ def main() -> None:
             for name, cmd in contenders.items():
                 times[name].append(cold_start(cmd, env))
 
-        base = statistics.median(times["floor: minimal Python echo host"])
-        print(f"native messaging cold start, spawn -> first answer ({args.runs} runs each, interleaved)")
-        print(f"{'contender':<42} {'median':>9} {'p90':>9} {'min':>9}   vs floor")
-        for name, values in times.items():
-            values.sort()
-            med = statistics.median(values)
-            p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
-            print(f"{name:<42} {med * 1e3:7.1f}ms {p90 * 1e3:7.1f}ms {values[0] * 1e3:7.1f}ms   x{med / base:4.2f}")
+        base = print_table(times, "floor: minimal Python echo host", args.runs)
         py = statistics.median(times["python -m bridge native"])
         print(f"target: python entry <= 1.5x floor: {'MET' if py <= 1.5 * base else 'MISSED'} (x{py / base:.2f})")
         if frozen is not None:

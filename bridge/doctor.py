@@ -341,12 +341,76 @@ def check_secret_contents(paths: Paths) -> list[Check]:
 
 def check_origins(paths: Paths) -> list[Check]:
     from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID
-    from bridge.settings import user_origins
 
-    extra = user_origins(paths)
+    extra = _effective_web_origins(paths)
     summary = f"extension chrome-extension://{CHROME_EXTENSION_ID}/ and Firefox add-on {FIREFOX_ADDON_ID}"
     summary += f"; web origins allowed on the WebSocket: {', '.join(extra) if extra else 'none'}"
     return [Check("extensions allowed", OK, summary)]
+
+
+# --- which settings come from where ------------------------------------------------------------
+
+
+def _system_or_empty() -> Any:
+    """The system configuration, or an empty one when it is broken (check_configuration
+    reports that, once, with the fix; the other checks go on with the defaults)."""
+    from bridge.errors import SetupError
+    from bridge.sysconfig import SystemConfig, load_system_config
+
+    try:
+        return load_system_config()
+    except SetupError:
+        return SystemConfig()
+
+
+def port_to_check(port: int | None) -> int:
+    """``--port``, else the configured port (the default when the system file is broken)."""
+    from bridge.identity import DEFAULT_PORT
+
+    return port if port is not None else _system_or_empty().websocket_port or DEFAULT_PORT
+
+
+def _effective_web_origins(paths: Paths) -> list[str]:
+    from bridge.settings import web_origins
+
+    return web_origins(paths, _system_or_empty())[0]
+
+
+def check_configuration(paths: Paths) -> list[Check]:
+    """The system configuration file, then each setting IT may set: its value and its source
+    (the system file, the user's own file, or the built-in default)."""
+    from bridge.errors import SetupError
+    from bridge.identity import DEFAULT_PORT
+    from bridge.settings import user_origins, web_origins
+    from bridge.sysconfig import config_path, load_system_config
+
+    path = config_path()
+    try:
+        system = load_system_config(path)
+    except SetupError as exc:
+        return [Check("system configuration", FAIL, str(exc), f"fix {path} (docs/install.md lists its keys) or remove it")]
+    if path.exists():
+        checks = [Check("system configuration", OK, f"{path}, set by the organisation")]
+    else:
+        checks = [Check("system configuration", OK, f"{path} absent: built-in defaults and your own settings apply")]
+    from_system = f"from the system configuration {path}"
+    origins, source = web_origins(paths, system)
+    if source == "system":
+        ignored = len(user_origins(paths))
+        origins_text = f"{', '.join(origins) or 'none'} ({from_system}; your own list is not used"
+        origins_text += f": {ignored} origin(s) ignored)" if ignored else ")"
+    else:
+        origins_text = f"{', '.join(origins) or 'none'} (your own list, {paths.origins_file}; 'vitale-bridge origins')"
+    rows = [
+        ("websocketPort", system.websocket_port, f"{DEFAULT_PORT} (built-in default; --port overrides it for one run)"),
+        ("odUpdateSource", system.od_update_source, "not set (none built in)"),
+        ("odMaxAgeDays", system.od_max_age_days, f"{DEFAULT_OD_MAX_AGE_DAYS} (built-in default)"),
+        ("pkcs11Module", system.pkcs11_module, "not set (none built in)"),
+    ]
+    checks.append(Check("setting websocketAllowedOrigins", OK, origins_text))
+    for key, value, default in rows:
+        checks.append(Check(f"setting {key}", OK, f"{value} ({from_system})" if value is not None else default))
+    return checks
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -355,6 +419,7 @@ def check_origins(paths: Paths) -> list[Check]:
 def run_checks(paths: Paths, port: int) -> list[Check]:
     steps: list[tuple[str, Callable[[], list[Check]]]] = [
         ("host", check_host),
+        ("configuration", lambda: check_configuration(paths)),
         ("manifests", check_manifests),
         ("cards and od table", lambda: core_checks(paths)),
         ("websocket", lambda: check_port(paths, port)),

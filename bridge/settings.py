@@ -17,8 +17,12 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.identity import DEFAULT_PORT, extension_origins
+
+if TYPE_CHECKING:  # pydantic stays out of the import of this module (CLI start-up time)
+    from bridge.sysconfig import SystemConfig
 
 APP_NAME = "vitale-bridge"
 ENV_HOME = "VITALE_BRIDGE_HOME"
@@ -209,8 +213,37 @@ def save_user_origins(paths: Paths, origins: list[str]) -> None:
     os.replace(tmp, paths.origins_file)
 
 
-def allowed_origins(paths: Paths) -> list[str]:
-    return extension_origins() + user_origins(paths)
+def web_origins(paths: Paths, system: SystemConfig | None = None) -> tuple[list[str], str]:
+    """The web origins allowed to open the WebSocket, and where the list comes from.
+
+    When the system configuration sets ``websocketAllowedOrigins``, that is the whole list:
+    the user's own list is ignored (a user may not loosen what the organisation set).
+    """
+    if system is None:
+        from bridge.sysconfig import load_system_config
+
+        system = load_system_config()
+    if system.websocket_allowed_origins is not None:
+        return list(system.websocket_allowed_origins), "system"
+    return user_origins(paths), "user"
+
+
+def allowed_origins(paths: Paths, system: SystemConfig | None = None) -> list[str]:
+    """Every origin the WebSocket accepts: our extension's, then :func:`web_origins`.
+
+    Read at each connection, so a change of the system file applies without a restart; a
+    system file that became invalid refuses connections (and says why in the log).
+    """
+    return extension_origins() + web_origins(paths, system)[0]
+
+
+def configured_port(system: SystemConfig | None = None) -> int:
+    """The WebSocket port when no ``--port`` is given: the system configuration's, else the default."""
+    if system is None:
+        from bridge.sysconfig import load_system_config
+
+        system = load_system_config()
+    return system.websocket_port or DEFAULT_PORT
 
 
 def normalize_origin(origin: str) -> str:

@@ -73,9 +73,13 @@ def _camel(key: str) -> str:
 
 
 def add_port(parser: argparse.ArgumentParser) -> None:
+    """--port; read it with :func:`port_from` (the system configuration may set the default)."""
     from bridge.identity import DEFAULT_PORT
 
-    parser.add_argument("--port", type=tcp_port, default=DEFAULT_PORT, help=f"WebSocket port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=tcp_port, default=None,
+        help=f"WebSocket port (default: websocketPort of the system configuration, else {DEFAULT_PORT})",
+    )
 
 
 def tcp_port(text: str) -> int:
@@ -87,6 +91,13 @@ def tcp_port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
     return port
+
+
+
+def port_from(args: argparse.Namespace) -> int:
+    from bridge.settings import configured_port
+
+    return args.port if args.port is not None else configured_port()
 
 
 def add_driver(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ import argparse
 import asyncio
 import sys
 
-from bridge.cli.common import add_port, prepare, until_stopped
+from bridge.cli.common import add_port, port_from, prepare, until_stopped
 
 DEMO_PAGE_PORT = 27816
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: the virtual PC/SC bench is not available ({problem}).\n"
                   "      Falling back to the in-process simulator driver.", file=sys.stderr)
             driver = "simulator"
-    settings = Settings(paths=paths, port=args.port, driver=driver,
+    settings = Settings(paths=paths, port=port_from(args), driver=driver,
                         profiles=profiles if driver == "simulator" else [])
     try:
         asyncio.run(_serve(settings, args.page_port, bench, timing))

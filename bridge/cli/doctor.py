@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from bridge import doctor
 
     logging.getLogger("vitale_bridge").setLevel(logging.ERROR)  # the report is the output
-    checks = doctor.run_checks(paths_from(args), args.port)
+    checks = doctor.run_checks(paths_from(args), doctor.port_to_check(args.port))
     if args.json:
         print_json(doctor.report_json(checks))
     else:

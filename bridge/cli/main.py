@@ -26,6 +26,7 @@ COMMANDS = [
     "bridge.cli.od",
     "bridge.cli.native",
     "bridge.cli.install",
+    "bridge.cli.policy",
     "bridge.cli.doctor",
     "bridge.cli.completion",
 ]

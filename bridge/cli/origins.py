@@ -27,16 +27,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def list_(args: argparse.Namespace) -> int:
     from bridge.identity import extension_origins
-    from bridge.settings import user_origins
+    from bridge.settings import web_origins
 
-    builtin, user = extension_origins(), user_origins(paths_from(args))
+    builtin = extension_origins()
+    web, source = web_origins(paths_from(args))
     if args.json:
-        print_json({"extension": builtin, "user": user})
+        print_json({"extension": builtin, source: web})
     else:
         for o in builtin:
             print(f"{o}  (vitale-bridge extension)")
-        for o in user:
-            print(o)
+        for o in web:
+            print(o if source == "user" else f"{o}  (set by the organisation)")
     return 0
 
 
@@ -49,10 +50,17 @@ def _changed(args: argparse.Namespace, origin: str, action: str, user: list[str]
 
 
 def allow_(args: argparse.Namespace) -> int:
-    from bridge.settings import normalize_origin, save_user_origins, user_origins
+    from bridge.errors import SetupError
+    from bridge.settings import normalize_origin, save_user_origins, user_origins, web_origins
+    from bridge.sysconfig import config_path
 
     paths = paths_from(args)
     origin = normalize_origin(args.origin)
+    if web_origins(paths)[1] == "system":
+        raise SetupError(
+            f"The organisation sets the allowed origins in {config_path()} (websocketAllowedOrigins): "
+            f"your own list is not used. Ask your IT department to add {origin} there."
+        )
     save_user_origins(paths, [*user_origins(paths), origin])
     return _changed(args, origin, "allowed", user_origins(paths))
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 
-from bridge.cli.common import add_port, paths_from, print_json
+from bridge.cli.common import add_port, paths_from, port_from, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"params are not valid JSON: {exc}") from None
 
     async def call() -> object:
-        async with BridgeClient.connect(port=args.port, paths=paths_from(args)) as client:
+        async with BridgeClient.connect(port=port_from(args), paths=paths_from(args)) as client:
             return await client.call(args.method, params)
 
     print_json(asyncio.run(call()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bridge.cli.common import add_driver, add_port, prepare, until_stopped
+from bridge.cli.common import add_driver, add_port, port_from, prepare, until_stopped
 from bridge.settings import Settings
 
 
@@ -25,11 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bridge.app import Bridge
+    from bridge.sysconfig import load_system_config
     from bridge.transport.websocket import WebSocketServer
 
+    load_system_config()  # a broken system configuration stops serve here, saying which file and why
     settings = Settings(
         paths=prepare(args),
-        port=args.port,
+        port=port_from(args),
         driver=args.driver,
         profiles=args.profile,
         ipv6=not args.no_ipv6,

@@ -89,6 +89,9 @@ def install(plan: Plan, registry: Any = None) -> list[str]:
     try:
         for f in plan.files:
             path = Path(f.path)
+            if path.is_symlink():  # the Debian package's manifests are links: never replace theirs
+                done.append(f"left {path}: it is a link installed by something else (the vitale-bridge package?)")
+                continue
             _makedirs(path.parent, record)
             data = _write(path, f.content, f.mode)
             record.files[str(path)] = _sha256(data)

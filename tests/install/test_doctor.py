@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def env(tmp_path, home):
-    user_home = tmp_path / "user"
-    user_home.mkdir()
-    return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home),
-            "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
 
 
 def doctor(env, *args):

@@ -20,13 +20,6 @@ CHROMIUM_DIR = ".config/chromium/NativeMessagingHosts"
 FIREFOX_DIR = ".mozilla/native-messaging-hosts"
 
 
-@pytest.fixture
-def env(tmp_path, home):
-    user_home = tmp_path / "user"
-    user_home.mkdir()
-    return {**os.environ, "HOME": str(user_home), "VITALE_BRIDGE_HOME": str(home), "XDG_CONFIG_HOME": "", "XDG_DATA_HOME": ""}
-
-
 def cli(env, *args, check=True):
     proc = subprocess.run([sys.executable, "-m", "bridge", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     if check:
@@ -194,3 +187,19 @@ def test_registry_install_and_uninstall_logic(tmp_path):
     assert any("now points elsewhere" in line for line in done)
     assert list(reg.values.values()) == [r"C:\other.json"]
     assert not Path(manifest).exists()
+
+
+def test_install_leaves_a_manifest_that_is_a_link(env, tmp_path):
+    """The Debian package installs its manifests as links: 'install' must not replace them,
+    nor 'uninstall' remove them."""
+    user_home = Path(env["HOME"])
+    target = tmp_path / "packaged.json"
+    target.write_text('{"name": "packaged"}')
+    link = user_home / CHROMIUM_DIR / NAME
+    link.parent.mkdir(parents=True)
+    link.symlink_to(target)
+    out = cli(env, "install", "--browser", "chromium").stdout
+    assert f"left {link}" in out
+    assert link.is_symlink() and target.read_text() == '{"name": "packaged"}'
+    cli(env, "uninstall")
+    assert link.is_symlink()
