@@ -16,7 +16,7 @@ import argparse
 import os
 from pathlib import Path
 
-from bridge.cli.common import print_json
+from bridge.cli.common import add_json, print_json
 
 BROWSER_CHOICES = ["chrome", "chromium", "edge", "brave", "firefox", "all"]
 
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(action="show")
     p.add_argument("--root", type=Path, default=Path("/"),
                    help="write under this folder instead of / (a disk image, a test)")
-    p.add_argument("--json", action="store_true")
+    add_json(p, "print {files: [{path, content, ...}]} (dry run) or {done: [...]} as JSON")
     p.set_defaults(func=run)
 
 
