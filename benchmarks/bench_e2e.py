@@ -17,7 +17,8 @@ Paths measured on each:
 - page/ws:     page SDK -> content script -> background -> WebSocket -> the SAME host
 - page/native: page SDK -> content script -> background -> native messaging -> host
 
-Page timings are taken inside the page (``performance.now()`` around the SDK promise) on the
+Each path is measured twice: reading the card (``cache: false``) and a repeat read of the same
+card still in its reader (answered from the card session). Page timings are taken inside the page (``performance.now()`` around the SDK promise) on the
 demo server's origin, with Debian's Chromium and the built extension. The direct baseline is
 measured before and after the browser runs, and the two are pooled. Targets: page path within
 1.1x of the direct path with real card timing (pcsc), 1.3x with instant cards.
@@ -47,7 +48,14 @@ from tests.browser.support import (
 )
 from tests.support import start_server, stop_server
 
-READ = {"scope": "auto", "resolveOd": True}
+#: ``cache: false``: every read goes to the card (the user's first read of a patient);
+#: ``cache: true``: the same card still in its reader is answered from its card session
+#: (the EHR opening another form for the same patient).
+MODES = {"card": False, "repeat": True}
+
+
+def read_params(cache: bool) -> dict[str, object]:
+    return {"scope": "auto", "resolveOd": True, "cache": cache}
 
 
 def driver_args(driver: str) -> list[str]:
@@ -56,27 +64,27 @@ def driver_args(driver: str) -> list[str]:
     return ["--driver", "simulator", *(a for p in PROFILES for a in ("--profile", p))]
 
 
-async def direct_reads(home: Path, port: int, warmup: int, reads: int) -> list[float]:
+async def direct_reads(home: Path, port: int, warmup: int, reads: int, cache: bool) -> list[float]:
     from bridge.client import BridgeClient
     from bridge.settings import Paths
 
     async with BridgeClient.connect(port=port, paths=Paths.resolve(home)) as client:
         await client.call("bridge.hello", {"clientName": "bench", "clientVersion": "1"})
         for _ in range(warmup):
-            await client.call("vitale.read", READ)
+            await client.call("vitale.read", read_params(cache))
         times = []
         for _ in range(reads):
             t0 = time.perf_counter()
-            result = await client.call("vitale.read", READ)
+            result = await client.call("vitale.read", read_params(cache))
             times.append((time.perf_counter() - t0) * 1000)
         assert result["beneficiaries"], "the direct read returned no beneficiary"
         return times
 
 
-PAGE_LOOP = """async ([warmup, reads]) => {
+PAGE_LOOP = """async ([warmup, reads, cache]) => {
     const { VitaleBridge } = await import('/sdk/vitale-bridge.js');
     const bridge = await VitaleBridge.connect();
-    const opts = { scope: 'auto', resolveOd: true };
+    const opts = { scope: 'auto', resolveOd: true, cache };
     for (let i = 0; i < warmup; i++) await bridge.readVitale(opts);
     const times = [];
     let last;
@@ -90,7 +98,8 @@ PAGE_LOOP = """async ([warmup, reads]) => {
 }"""
 
 
-def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, env: dict[str, str]) -> dict[str, list[float]]:
+def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str,
+               env: dict[str, str]) -> dict[tuple[str, str], list[float]]:
     from playwright.sync_api import sync_playwright
 
     from bridge.demo.server import start_demo_server
@@ -99,7 +108,7 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
     ext = REPO / "extension" / "dist" / "chrome"
     udd = work / "udd"
     write_native_host(udd / "NativeMessagingHosts", work / "native-home", pcsc_env=env if driver == "pcsc" else None)
-    out: dict[str, list[float]] = {}
+    out: dict[tuple[str, str], list[float]] = {}
     with start_demo_server(0) as demo, sync_playwright() as p:
         ctx, ext_id = launch_chromium(p, udd, ext)
         try:
@@ -108,10 +117,11 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str, e
             page.wait_for_selector("body[data-ready]")
             for transport in ("native", "websocket"):
                 set_extension_settings(ctx, ext_id, port=ws_port, transport=transport)
-                result = page.evaluate(PAGE_LOOP, [warmup, reads])
-                assert result["transport"] == transport, result["transport"]
-                assert result["beneficiaries"] > 0
-                out[transport] = result["times"]
+                for mode, cache in MODES.items():
+                    result = page.evaluate(PAGE_LOOP, [warmup, reads, cache])
+                    assert result["transport"] == transport, result["transport"]
+                    assert result["beneficiaries"] > 0
+                    out[(transport, mode)] = result["times"]
         finally:
             ctx.close()
     return out
@@ -128,18 +138,24 @@ def scenario(label: str, args: argparse.Namespace, env: dict[str, str]) -> None:
         work = Path(tmp)
         served = start_server(work / "ws-home", {**os.environ, **env}, *driver_args(driver))
         try:
-            direct = asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads))
+            direct = {m: asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads, c))
+                      for m, c in MODES.items()}
             page = page_reads(served.port, args.warmup, args.reads, work, driver, env)
-            direct += asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads))
+            for m, c in MODES.items():
+                direct[m] += asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads, c))
         finally:
             stop_server(served)
-    base = statistics.median(direct)
-    print(f"[{label}] readVitale, famille + cps3, scope auto:")
-    print(f"  direct WebSocket (baseline)   {describe(direct)}")
-    for name, label in (("websocket", "page SDK -> extension -> WS "), ("native", "page SDK -> extension -> NM ")):
-        times = page[name]
-        print(f"  {label}  {describe(times)}   ratio {statistics.median(times) / base:4.2f}x"
-              f"   (+{statistics.median(times) - base:.2f} ms)")
+    for mode, title in (("card", "read from the card (cache: false)"), ("repeat", "repeat read, same card (card session)")):
+        base = statistics.median(direct[mode])
+        print(f"[{label}] readVitale, famille + cps3, scope auto, {title}:")
+        print(f"  direct WebSocket (baseline)   {describe(direct[mode])}")
+        for name, text in (("websocket", "page SDK -> extension -> WS "), ("native", "page SDK -> extension -> NM ")):
+            times = page[(name, mode)]
+            print(f"  {text}  {describe(times)}   ratio {statistics.median(times) / base:4.2f}x"
+                  f"   (+{statistics.median(times) - base:.2f} ms)")
+    first = statistics.median(direct["card"])
+    again = statistics.median(direct["repeat"])
+    print(f"[{label}] repeat read at the host: {again:.2f} ms beside {first:.2f} ms from the card ({first / again:.0f}x faster)")
 
 
 def main() -> int:
