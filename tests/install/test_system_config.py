@@ -140,11 +140,3 @@ def test_doctor_reports_a_broken_system_file_and_goes_on(env):
     assert c["status"] == "fail" and str(path) in c["summary"] and c["fix"]
     assert "host" in checks and any(name.startswith("manifest") for name in checks)
 
-
-def test_doctor_uses_the_organisations_table_age_limit(env, monkeypatch):
-    from bridge import doctor
-
-    monkeypatch.setenv("VITALE_BRIDGE_SYSTEM_CONFIG", env["VITALE_BRIDGE_SYSTEM_CONFIG"])
-    assert doctor._stale_table_days() == doctor.STALE_TABLE_DAYS
-    system_file(env, odMaxAgeDays=7)
-    assert doctor._stale_table_days() == 7
