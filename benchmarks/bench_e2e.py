@@ -98,8 +98,11 @@ PAGE_LOOP = """async ([warmup, reads, cache]) => {
 }"""
 
 
-def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str,
+def page_reads(ws_port: int, home: Path, warmup: int, reads: int, work: Path, driver: str,
                env: dict[str, str]) -> dict[tuple[str, str], list[float]]:
+    """The page's reads over native messaging, then over the WebSocket. The native host shares
+    the WebSocket host's home, as one user's bridge does: the pairing key the extension gets
+    over native messaging is the one the WebSocket host proves (docs/security.md)."""
     from playwright.sync_api import sync_playwright
 
     from bridge.demo.server import start_demo_server
@@ -107,7 +110,7 @@ def page_reads(ws_port: int, warmup: int, reads: int, work: Path, driver: str,
     subprocess.run([sys.executable, "build.py", "chrome"], cwd=REPO / "extension", check=True, capture_output=True)
     ext = REPO / "extension" / "dist" / "chrome"
     udd = work / "udd"
-    write_native_host(udd / "NativeMessagingHosts", work / "native-home", pcsc_env=env if driver == "pcsc" else None)
+    write_native_host(udd / "NativeMessagingHosts", home, pcsc_env=env if driver == "pcsc" else None)
     out: dict[tuple[str, str], list[float]] = {}
     with start_demo_server(0) as demo, sync_playwright() as p:
         ctx, ext_id = launch_chromium(p, udd, ext)
@@ -140,7 +143,7 @@ def scenario(label: str, args: argparse.Namespace, env: dict[str, str]) -> None:
         try:
             direct = {m: asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads, c))
                       for m, c in MODES.items()}
-            page = page_reads(served.port, args.warmup, args.reads, work, driver, env)
+            page = page_reads(served.port, served.home, args.warmup, args.reads, work, driver, env)
             for m, c in MODES.items():
                 direct[m] += asyncio.run(direct_reads(served.home, served.port, args.warmup, args.reads, c))
         finally:
