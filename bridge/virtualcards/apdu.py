@@ -4,7 +4,7 @@ The card side of ISO 7816-4 short APDUs only: a virtual card parses what it is g
 application's APDU exactly as sent: vpcd does no T=0 transformation, nor does the simulator
 driver) and answers bytes.
 
-Status words are the card layer's :class:`bridge.cards.apdu.SW` (numbers of the standard; the
+Status words are the card layer's :class:`bridge.iso7816.SW` (numbers of the standard; the
 bench tests pin the bytes literally). The AIDs are spelt here again, on purpose: they are what
 the reader must find on the card, and a reader with a wrong AID must fail against these cards,
 which it could not if both sides read the same constant.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bridge.cards.apdu import SW
+from bridge.iso7816 import SW
 
 __all__ = ["AID", "SW", "Command", "MalformedApdu", "sw_bytes"]
 
