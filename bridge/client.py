@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
@@ -16,8 +17,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bridge.errors import SetupError
 from bridge.identity import DEFAULT_PORT
-from bridge.transport import peers
 from bridge.settings import Paths, read_token
+from bridge.transport import peers
 
 
 class RpcError(Exception):
@@ -80,7 +81,8 @@ class BridgeClient:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[id_] = fut
         await self.ws.send(json.dumps(message))
-        return await fut
+        answer: dict[str, Any] = await fut
+        return answer
 
     async def call(self, method: str, params: Any = None) -> Any:
         """Call a method and return its result, or raise :class:`RpcError`."""
@@ -92,10 +94,10 @@ class BridgeClient:
     async def close(self) -> None:
         await self.ws.close()
         self._reader.cancel()
-        try:
+        # The reader task is being torn down: how it ended (cancelled, connection lost) no
+        # longer matters to anyone, its pending calls were already failed by the reader.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._reader
-        except (asyncio.CancelledError, Exception):
-            pass
 
 
 async def _connect_same_user(host: str, port: int) -> socket.socket:

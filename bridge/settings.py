@@ -168,7 +168,10 @@ def token_matches(expected: str, presented: str | None) -> bool:
 
 def load_or_create_pairing_key(paths: Paths, *, new: bool = False) -> str:
     """The host's pairing key (``vitale-bridge pair``); *new* replaces it (old pairings stop)."""
-    make = lambda: "".join(secrets.choice(_BASE32) for _ in range(20))  # noqa: E731
+
+    def make() -> str:
+        return "".join(secrets.choice(_BASE32) for _ in range(20))
+
     if new:
         from bridge.fileio import atomic_write
 

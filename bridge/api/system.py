@@ -8,11 +8,10 @@ from pydantic import Field
 
 from bridge import PROTOCOL_VERSION, __version__
 from bridge.errors import ForbiddenError, VersionMismatchError
-from bridge.rpc import CallContext
 from bridge.wire import NoParams, WireModel
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.app import Bridge, Context
 
 
 class HelloParams(WireModel):
@@ -50,7 +49,7 @@ class PairingKeyResult(WireModel):
     pairing_key: str = Field(pattern=r"^[A-Z2-7]{20}$", description="The host's pairing key (no dashes).")
 
 
-async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
+async def hello(params: HelloParams, ctx: Context) -> HelloResult:
     """Introduce the client and learn the host's version and capabilities.
 
     A client whose protocol major version differs from the host's gets VERSION_MISMATCH and
@@ -84,7 +83,7 @@ def _pairing_keys(bridge: Bridge) -> Any:
     return keys
 
 
-async def pairing_key(params: NoParams, ctx: CallContext) -> PairingKeyResult:
+async def pairing_key(params: NoParams, ctx: Context) -> PairingKeyResult:
     """The pairing key, for the extension to check hostProof on the WebSocket fallback.
 
     Answered only on native messaging (the browser started this host as the user); FORBIDDEN
@@ -116,7 +115,7 @@ def _answer(bridge: Bridge, transport: str) -> HelloResult:
     return cached[1]
 
 
-async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
+async def discover(params: NoParams, ctx: Context) -> dict[str, Any]:
     """The OpenRPC 1.3 document describing every method, its params, result and errors."""
     from bridge.rpc.openrpc import document
 

@@ -21,7 +21,7 @@ def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("readers", help="list card readers and the cards in them")
     _add_driver_and_json(p)
     p.set_defaults(func=run_readers)
@@ -51,7 +51,10 @@ def _bridge(args: argparse.Namespace) -> Any:
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+
+    def line(r: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
@@ -60,7 +63,8 @@ def run_readers(args: argparse.Namespace) -> int:
 
     async def main() -> list[Any]:
         async with _bridge(args) as bridge:
-            return await bridge.cards.readers()
+            readers: list[Any] = await bridge.cards.readers()
+            return readers
 
     readers = asyncio.run(main())
     if args.json:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 from bridge.errors import OdImportSuspiciousError, OdTableError
 from bridge.od import diff, folder, snapshot
-from bridge.od.diff import OdDiff
 from bridge.od.models import (
+    OdDiff,
     OdImportReport,
     OdInfo,
     OdRegimes,
@@ -221,7 +221,7 @@ class OdStore:
             version=version,
             row_count=len(table),
             wildcard_count=table.wildcard_count,
-            layout=parsed.layout,  # type: ignore[arg-type]
+            layout=parsed.layout,
             encoding=parsed.encoding,
             quoted=parsed.quoted,
             header=parsed.header,
@@ -312,7 +312,7 @@ class OdStore:
             previous_version=previous.version,
             source=table.source.kind,
             row_count=len(table),
-            reason=reason,  # type: ignore[arg-type]
+            reason=reason,
         )
         for listener in list(self._listeners):
             try:

@@ -105,8 +105,9 @@ def test_an_invalid_code_is_refused_and_not_stored(browser):
 def test_a_refusing_host_is_not_called_missing(browser, lookalike):
     """Something on the port refuses the handshake: FORBIDDEN with its own words, not "missing";
     an empty port: "not running"."""
-    from .lookalike import RefusingHost
     from tests.support import free_port
+
+    from .lookalike import RefusingHost
 
     ctx, ext_id = browser
     refusing = RefusingHost()

@@ -181,7 +181,7 @@ def test_unknown_card_without_vitale_application():
 
 
 def test_removed_mid_read_gives_no_partial_result():
-    conn = ScriptedConnection(ATR, short_script(FAMILY_IDENTITY, FAMILY_NIRS)[:4] + [(READ_SFI2, "REMOVED")])
+    conn = ScriptedConnection(ATR, [*short_script(FAMILY_IDENTITY, FAMILY_NIRS)[:4], (READ_SFI2, "REMOVED")])
     with pytest.raises(CardRemovedError):
         VitaleSession(conn).read_clear()
 

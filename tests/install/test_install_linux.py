@@ -151,22 +151,22 @@ class FakeRegistry:
         def __exit__(self, *exc):
             return False
 
-    def CreateKeyEx(self, hive, key, reserved, access):  # noqa: N802 - winreg's names
+    def CreateKeyEx(self, hive, key, reserved, access):
         return self._Key(self, hive, key)
 
-    def OpenKey(self, hive, key):  # noqa: N802
+    def OpenKey(self, hive, key):
         if (hive, key) not in self.values:
             raise FileNotFoundError(key)
         return self._Key(self, hive, key)
 
-    def SetValueEx(self, key, name, reserved, kind, value):  # noqa: N802
+    def SetValueEx(self, key, name, reserved, kind, value):
         assert name == "" and kind == self.REG_SZ
         self.values[key.where] = value
 
-    def QueryValueEx(self, key, name):  # noqa: N802
+    def QueryValueEx(self, key, name):
         return self.values[key.where], self.REG_SZ
 
-    def DeleteKey(self, hive, key):  # noqa: N802
+    def DeleteKey(self, hive, key):
         del self.values[(hive, key)]
 
 

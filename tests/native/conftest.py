@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hostproc import Host  # noqa: E402
+from hostproc import Host
 
 
 @pytest.fixture

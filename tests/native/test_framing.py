@@ -66,7 +66,7 @@ def test_many_frames_in_one_write(spawn):
 
 def test_clean_eof_without_any_message(spawn):
     host = spawn()
-    code, rest, err = host.finish(timeout=10)
+    code, rest, _err = host.finish(timeout=10)
     assert (code, rest) == (0, b"")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from od_testdata import FIXTURES, write_tod  # noqa: E402
+from od_testdata import FIXTURES, write_tod
 
 
 @pytest.fixture

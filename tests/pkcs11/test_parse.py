@@ -65,8 +65,8 @@ def test_missing_names_are_null():
 
 def test_not_yet_valid_and_expired_against_the_time_of_the_read():
     der = certs.certificate_der(certs.ZOE)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=4 * 365)
-    earlier = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4 * 365)
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
     assert identity_from_certificate(obj(der), TOKEN, None, now=later).expired is True
     assert identity_from_certificate(obj(der), TOKEN, None, now=earlier).certificate.validity.not_yet_valid is True
 

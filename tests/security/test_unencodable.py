@@ -15,7 +15,7 @@ from bridge.app import Bridge
 from bridge.rpc import Peer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "native"))
-from hostproc import Host, frame, hello  # noqa: E402
+from hostproc import Host, frame, hello
 
 
 def strict(raw: str | bytes) -> object:
