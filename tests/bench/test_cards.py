@@ -12,8 +12,7 @@ from bridge.virtualcards import make_card
 from bridge.virtualcards.cps import CpsCard
 from bridge.virtualcards.vitale1 import Vitale1Card
 from bridge.virtualcards.vitale2 import Vitale2Card
-
-from .conftest import T0Reader, fields, parse_tlv
+from tests.helpers.card_apdus import T0Reader, fields, parse_tlv
 
 # Spelt from the public notes, independently of the cards' own constants.
 AID_VITALE = bytes.fromhex("D250000002564954414C45")

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from bridge import profiles
-
-from .conftest import T0Reader, fields, parse_tlv, pid_running, processes_mentioning
+from tests.helpers.card_apdus import T0Reader, fields, parse_tlv, pid_running, processes_mentioning
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -7,8 +7,7 @@ import pytest
 from bridge.cards import tlv
 from bridge.cards.vitale import VitaleSession, parse_directory, parse_files
 from bridge.errors import CardCommunicationError, CardRemovedError, UnsupportedCardError
-
-from .scripted import ScriptedConnection
+from tests.helpers.scripted import ScriptedConnection
 
 ATR = "3B751300004509EA9000"
 SELECT_MF = "00A40000023F00"

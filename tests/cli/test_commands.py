@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.support import free_port, start_server, stop_server
+from tests.helpers.servers import free_port, start_server, stop_server
 
 
 def cli(home, *args: str) -> subprocess.CompletedProcess:

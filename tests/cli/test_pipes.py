@@ -14,19 +14,10 @@ import sys
 
 import pytest
 
-from tests.support import start_server, stop_server
+from tests.helpers.pipes import into_closed_pipe
+from tests.helpers.servers import start_server, stop_server
 
 BROKEN_PIPE = 141
-
-
-def into_closed_pipe(home, *args: str) -> subprocess.CompletedProcess:
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # nobody will ever read: the first write fails with EPIPE
-    try:
-        return subprocess.run([sys.executable, "-m", "bridge", "--home", str(home), *args],
-                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
-    finally:
-        os.close(write_end)
 
 
 @pytest.fixture(scope="module")

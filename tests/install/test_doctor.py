@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port, start_server, stop_server
+from tests.helpers.servers import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

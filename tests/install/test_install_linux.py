@@ -95,8 +95,7 @@ def test_installed_launcher_starts_a_working_host(env):
     user_home = Path(env["HOME"])
     cli(env, "install", "--browser", "chromium")
     launcher = json.loads((user_home / CHROMIUM_DIR / NAME).read_text())["path"]
-    sys.path.insert(0, str(ROOT / "tests" / "native"))
-    from hostproc import CHROME_ORIGIN, frame, hello
+    from tests.helpers.hostproc import CHROME_ORIGIN, frame, hello
 
     proc = subprocess.run([launcher, CHROME_ORIGIN], input=frame(hello(5)), capture_output=True, timeout=60,
                           env={**env, "VITALE_BRIDGE_HOME": ""})  # the launcher carries --home itself

@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
-from hostproc import CHROME_ORIGIN, Host, frame, hello
 
 from bridge.transport.native import EXIT_PROTOCOL
+from tests.helpers.hostproc import CHROME_ORIGIN, Host, frame, hello
 
 FIREFOX_ARGS = ["/usr/lib/mozilla/native-messaging-hosts/fr.vitale_bridge.host.json", "vitale-bridge@vitale-bridge.org"]
 

@@ -8,10 +8,9 @@ import os
 import subprocess
 import sys
 
-from od_testdata import official_file
-
 from bridge.doctor import DEFAULT_OD_MAX_AGE_DAYS, OK, WARN, od_table_check
 from bridge.od.store import STATE_FILE, OdStore
+from tests.helpers.od_testdata import official_file
 
 
 def _age(store: OdStore, days: int) -> None:

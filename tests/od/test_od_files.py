@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
-from od_testdata import HEADER_6
 
 from bridge.errors import OdTableError
 from bridge.od import files
 from bridge.od.official import read_official
+from tests.helpers.od_testdata import HEADER_6
 
 posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs and /dev/zero are POSIX")
 

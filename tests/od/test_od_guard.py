@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from od_testdata import official_file
 
 from bridge.cli.main import EXIT_ERROR, main
 from bridge.errors import OdImportSuspiciousError
 from bridge.od.diff import REMOVED_SHARE
 from bridge.od.store import OdStore, load_embedded
+from tests.helpers.od_testdata import official_file
 
 EMBEDDED = load_embedded()
 

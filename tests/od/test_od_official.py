@@ -8,10 +8,10 @@ import zipfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from od_testdata import HEADER_6
 
 from bridge.errors import OdTableError
 from bridge.od.official import decode, parse_official, read_official
+from tests.helpers.od_testdata import HEADER_6
 
 
 def test_six_columns_quoted_latin1_crlf(fixtures):

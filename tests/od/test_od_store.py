@@ -9,12 +9,12 @@ import threading
 import time
 
 import pytest
-from od_testdata import HEADER_6, marked_table
 
 from bridge import fileio
 from bridge.errors import OdTableError
 from bridge.od import store as store_module
 from bridge.od.store import STATE_FILE, OdStore
+from tests.helpers.od_testdata import HEADER_6, marked_table
 
 
 @pytest.fixture

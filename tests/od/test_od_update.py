@@ -11,12 +11,12 @@ import subprocess
 import threading
 
 import pytest
-from od_testdata import official_file
 
 from bridge.cli.main import EXIT_ERROR, main
 from bridge.errors import OdImportSuspiciousError, SetupError
 from bridge.od.store import OdStore, load_embedded
 from bridge.od.update import fetch, update
+from tests.helpers.od_testdata import official_file
 
 EMBEDDED = load_embedded()
 

@@ -10,9 +10,8 @@ import pytest
 
 from bridge.cards import pkcs11 as p11
 from bridge.errors import CardCommunicationError, NoCertificateError, NoTokenError, Pkcs11UnavailableError
-
-from . import certs
-from .softhsm import AUTH_LABEL, MODULE
+from tests.helpers import certs
+from tests.helpers.softhsm import AUTH_LABEL, MODULE
 
 
 async def read(identity_bridge, **settings):

@@ -16,8 +16,7 @@ from bridge.cards.cps_identity import (
 )
 from bridge.cards.pkcs11 import CertificateObject, TokenInfo
 from bridge.errors import NoCertificateError
-
-from . import certs
+from tests.helpers import certs
 
 TOKEN = CpsToken(module="m.so", slot_description="s", label="l", serial_number="0", match="singleToken")
 
