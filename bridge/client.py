@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bridge.errors import SetupError
 from bridge.identity import DEFAULT_PORT
+from bridge.rpc.protocol import encode
 from bridge.settings import Paths, read_token
 from bridge.transport import peers
 
@@ -80,7 +81,10 @@ class BridgeClient:
             message["params"] = params
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[id_] = fut
-        await self.ws.send(json.dumps(message))
+        text = encode(message)
+        if text is None:
+            raise ValueError("the parameters have no JSON spelling (a lone surrogate, NaN or infinity)")
+        await self.ws.send(text)
         answer: dict[str, Any] = await fut
         return answer
 

@@ -204,12 +204,10 @@ def user_origins(paths: Paths) -> list[str]:
 
 
 def save_user_origins(paths: Paths, origins: list[str]) -> None:
+    from bridge.fileio import write_json
+
     paths.ensure()
-    tmp = paths.origins_file.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"origins": sorted(set(origins))}, f, indent=2)
-    os.replace(tmp, paths.origins_file)
+    write_json(paths.origins_file, {"origins": sorted(set(origins))})
 
 
 def allowed_origins(paths: Paths) -> list[str]:

@@ -266,9 +266,9 @@ class Bench:
             "env": self.env,
             "readers": {n: s.pcsc_name for n, s in self.slots.items()},
         }
-        from bridge.fileio import atomic_write
+        from bridge.fileio import write_json
 
-        atomic_write(self.state_file, json.dumps(state, indent=2))
+        write_json(self.state_file, state)
 
     def stop(self) -> None:
         """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from bridge.cli.common import add_driver, add_json, paths_from, print_json, until_stopped
+from bridge.fileio import json_text
 
 
 def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
@@ -146,7 +147,6 @@ def run_watch(args: argparse.Namespace) -> int:
     ``readers.list`` result), then one line per event (``--json``: the JSON-RPC notification).
     When stdout's reader goes away (``| head``), the watch ends: the broken pipe surfaces in
     ``main``, which exits quietly."""
-    import json
     import sys
     import time
 
@@ -161,7 +161,7 @@ def run_watch(args: argparse.Namespace) -> int:
         params = message.get("params") or {}
         try:
             if args.json:
-                emit(json.dumps(message, ensure_ascii=False))
+                emit(json_text(message, indent=None))
             else:
                 card = f" {params.get('cardType')}" if params.get("cardType") else ""
                 atr = f" ATR {params['atr']}" if params.get("atr") else ""
@@ -176,8 +176,8 @@ def run_watch(args: argparse.Namespace) -> int:
         async with _bridge(args) as bridge:
             readers = await bridge.cards.readers()
             if args.json:
-                emit(json.dumps({"readers": [r.to_wire() for r in readers], "driver": bridge.cards.driver.name},
-                                ensure_ascii=False))
+                emit(json_text({"readers": [r.to_wire() for r in readers], "driver": bridge.cards.driver.name},
+                               indent=None))
             else:
                 for r in readers:
                     state = f"{r.card_type} ATR {r.atr}" if r.card_present else "empty"

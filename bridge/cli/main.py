@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from typing import Any
 
@@ -150,7 +149,9 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
         payload = {"code": "INTERNAL", "message": type(exc).__name__}
         code, text = EXIT_ERROR, f"internal error: {type(exc).__name__}: {exc}"
     if as_json:
-        print(json.dumps({"error": payload}, ensure_ascii=False), file=sys.stderr)
+        from bridge.fileio import json_text
+
+        print(json_text({"error": payload}, indent=None), file=sys.stderr)
     else:
         print(text, file=sys.stderr)
     return code

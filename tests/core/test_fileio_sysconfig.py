@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from bridge.errors import SetupError
-from bridge.fileio import atomic_write, file_lock
+from bridge.fileio import atomic_write, file_lock, json_text, write_json
+from bridge.settings import Paths, save_user_origins, user_origins
 from bridge.sysconfig import ENV_SYSTEM_CONFIG, SystemConfig, load_system_config
 
 
@@ -52,6 +53,39 @@ def test_concurrent_writers_never_clash(tmp_path):
     assert not errors
     lines = set(target.read_text().splitlines())
     assert len(lines) == 1  # one writer's whole content, never a mix
+
+
+def test_json_files_are_utf8_indented_and_user_only(tmp_path):
+    target = tmp_path / "state.json"
+    write_json(target, {"libellé": "CPAM de l'Ariège", "n": [1, 2]})
+    text = target.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and "CPAM de l'Ariège" in text and "\\u" not in text
+    assert text.startswith('{\n  "libellé"')  # indented for people
+    assert json.loads(text) == {"libellé": "CPAM de l'Ariège", "n": [1, 2]}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json_text({"a": "é"}, indent=None) == '{"a": "é"}'  # JSON lines: one line
+
+
+def test_the_origins_file_is_written_whole_by_concurrent_savers(tmp_path):
+    """It had a fixed temporary name (origins.tmp): two savers at once could clash."""
+    paths = Paths.resolve(tmp_path / "home")
+    errors: list[BaseException] = []
+
+    def save(i: int) -> None:
+        try:
+            for _ in range(30):
+                save_user_origins(paths, [f"https://ehr{i}.example"])
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(user_origins(paths)) == 1
+    assert not [p for p in paths.origins_file.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_file_lock_is_exclusive(tmp_path):
