@@ -20,6 +20,7 @@ from bridge.settings import Settings
 
 if TYPE_CHECKING:
     from bridge.api.cps import CpsIdentityService
+    from bridge.api.system import SystemState
     from bridge.cards.service import CardService
     from bridge.od.store import OdStore
 
@@ -58,6 +59,8 @@ class Bridge:
     od: OdStore | None = None
     #: The CPS holder's identity through PKCS#11, attached by :mod:`bridge.api.cps`.
     cps_identity: CpsIdentityService
+    #: The hello answers and pairing keys of the ``bridge.*`` methods, attached by :mod:`bridge.api.system`.
+    system: SystemState
 
     def __init__(self, settings: Settings | None = None) -> None:
         from bridge import api

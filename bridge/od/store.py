@@ -78,7 +78,6 @@ class OdStore:
         #: Why the active table is not the one state.json names (damaged file), for od info.
         self._problem: str | None = None
         self._state_problem: str | None = None
-        self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._warm_handle: asyncio.TimerHandle | None = None
         self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request

@@ -124,6 +124,8 @@ class Dispatcher:
     def __init__(self, app: Any = None) -> None:
         self.app = app
         self.methods: dict[str, Method] = {}
+        #: rpc.discover's document and the method names it was built for (bridge.rpc.openrpc).
+        self.openrpc_cache: tuple[tuple[str, ...], dict[str, Any]] | None = None
 
     # --- registration ------------------------------------------------------------------------
 
