@@ -15,17 +15,8 @@ import sys
 import pytest
 
 from tests.helpers.pipes import into_closed_pipe
-from tests.helpers.servers import start_server, stop_server
 
 BROKEN_PIPE = 141
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    home = tmp_path_factory.mktemp("pipes") / "home"
-    served = start_server(home, None, "--driver", "simulator", "--profile", "famille")
-    yield served
-    stop_server(served)
 
 
 @pytest.mark.parametrize("args", [

@@ -34,23 +34,28 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
 
-def test_concurrent_writers_never_clash(tmp_path):
-    target = tmp_path / "shared"
+def in_threads(work, *, times: int, threads: int = 4) -> list[BaseException]:
+    """Run ``work(i)`` *times* over in each of *threads* threads at once; the errors raised."""
     errors: list[BaseException] = []
 
-    def write(i: int) -> None:
+    def run(i: int) -> None:
         try:
-            for _ in range(50):
-                atomic_write(target, f"writer {i}\n" * 100)
+            for _ in range(times):
+                work(i)
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-    for t in threads:
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in started:
         t.start()
-    for t in threads:
+    for t in started:
         t.join()
-    assert not errors
+    return errors
+
+
+def test_concurrent_writers_never_clash(tmp_path):
+    target = tmp_path / "shared"
+    assert not in_threads(lambda i: atomic_write(target, f"writer {i}\n" * 100), times=50)
     lines = set(target.read_text().splitlines())
     assert len(lines) == 1  # one writer's whole content, never a mix
 
@@ -69,21 +74,7 @@ def test_json_files_are_utf8_indented_and_user_only(tmp_path):
 def test_the_origins_file_is_written_whole_by_concurrent_savers(tmp_path):
     """It had a fixed temporary name (origins.tmp): two savers at once could clash."""
     paths = Paths.resolve(tmp_path / "home")
-    errors: list[BaseException] = []
-
-    def save(i: int) -> None:
-        try:
-            for _ in range(30):
-                save_user_origins(paths, [f"https://ehr{i}.example"])
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not in_threads(lambda i: save_user_origins(paths, [f"https://ehr{i}.example"]), times=30)
     assert len(user_origins(paths)) == 1
     assert not [p for p in paths.origins_file.parent.iterdir() if p.name.endswith(".tmp")]
 
