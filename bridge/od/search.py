@@ -94,13 +94,13 @@ class SearchIndex:
         lists: dict[str, dict[str, list[int]]] = {f: {} for f in ("lib", "com", "grams", "exact", "postal", "od", "caisse", "regime")}
         for i, row in enumerate(rows):
             lib_words = set(self.libelles[i].split())
+            postal = row.code_postal or ""
             keys = {
                 "lib": {w[:n] for w in lib_words for n in range(1, len(w) + 1)},
                 "grams": {w[s : s + n] for w in lib_words for n in range(1, _GRAMS + 1) for s in range(len(w) - n + 1)},
                 "com": {w[:n] for w in self.communes[i].split() for n in range(1, len(w) + 1)},
                 "exact": (self.libelles[i],), "od": (row.od,), "caisse": (row.caisse,), "regime": (row.regime,),
-                "postal": [row.code_postal[:n] for n in range(2, 6)] if row.code_postal else []
-                if (row.code_postal or "").isdigit() and len(row.code_postal or "") == 5 else (),
+                "postal": [postal[:n] for n in range(2, 6)] if postal.isdigit() and len(postal) == 5 else (),
             }
             for field, values in keys.items():
                 target = lists[field]
