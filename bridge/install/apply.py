@@ -91,7 +91,7 @@ def install(plan: Plan, registry: Any = None) -> list[str]:
             done.append(f"wrote {path}")
         if plan.registry:
             if registry is None:
-                import winreg as registry
+                import winreg as registry  # Windows only
             for r in plan.registry:
                 hive = getattr(registry, "HKEY_CURRENT_USER" if r.hive == "HKCU" else "HKEY_LOCAL_MACHINE")
                 with registry.CreateKeyEx(hive, r.key, 0, registry.KEY_WRITE) as key:
@@ -127,7 +127,7 @@ def uninstall(record_path: Path, registry: Any = None) -> list[str]:
         done.append(f"removed {path}")
     if record.registry:
         if registry is None:
-            import winreg as registry
+            import winreg as registry  # Windows only
         for entry in list(record.registry):
             hive = getattr(registry, "HKEY_CURRENT_USER" if entry["hive"] == "HKCU" else "HKEY_LOCAL_MACHINE")
             where = f"{entry['hive']}\\{entry['key']}"

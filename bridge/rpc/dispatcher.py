@@ -251,7 +251,7 @@ class Dispatcher:
             return error_to_wire(id_, exc)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # the one place where anything unexpected lands
             # The type and place only: messages and locals may carry personal data.
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:

@@ -150,7 +150,7 @@ class FakeRegistry:
         def __exit__(self, *exc):
             return False
 
-    def CreateKeyEx(self, hive, key, reserved, access):
+    def CreateKeyEx(self, hive, key, reserved, access):  # winreg's names
         return self._Key(self, hive, key)
 
     def OpenKey(self, hive, key):
