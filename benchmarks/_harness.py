@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support import free_port, start_server, stop_server  # noqa: E402
+from tests.helpers.servers import free_port, start_server, stop_server
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.pkcs11 import certs  # noqa: E402
-from tests.pkcs11.softhsm import AUTH_LABEL, MODULE, SoftHsm  # noqa: E402
+from tests.helpers import certs
+from tests.helpers.softhsm import AUTH_LABEL, MODULE, SoftHsm
 
 
 def bare_read(loaded: bool) -> int:

@@ -39,14 +39,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.browser.support import (
+from tests.helpers.browser import (
     PROFILES,
     launch_chromium,
     open_with_consent,
     set_extension_settings,
     write_native_host,
 )
-from tests.support import start_server, stop_server
+from tests.helpers.servers import start_server, stop_server
 
 #: ``cache: false``: every read goes to the card (the user's first read of a patient);
 #: ``cache: true``: the same card still in its reader is answered from its card session

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import bridge_server  # noqa: E402
+from _harness import bridge_server
 
 #: The slowest od.search found on the embedded table: many one-letter words, every row a
 #: candidate, the largest limit.

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_native_startup import FLOOR_HOST, ORIGIN, cold_start, print_table  # noqa: E402
+from bench_native_startup import FLOOR_HOST, ORIGIN, cold_start, print_table
 
 INSTALLED = Path("/usr/lib/vitale-bridge/vitale-bridge")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support import start_server, stop_server
-from tests.security.loadmix import HELLO, mixed, run_load
+from tests.helpers.loadmix import HELLO, mixed, run_load
+from tests.helpers.servers import start_server, stop_server
 
 
 def main() -> None:

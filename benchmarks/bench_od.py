@@ -74,7 +74,7 @@ def bench_load(runs: int) -> None:
     from bridge.od.table import OdTable
     from bridge.settings import Paths
 
-    print("== load (median / best of %d runs)" % runs)
+    print(f"== load (median / best of {runs} runs)")
     data = DEFAULT_FILE.read_bytes()
     base = median_ms(lambda: json.loads(data), runs)
     emb = median_ms(lambda: snapshot.load(DEFAULT_FILE.read_bytes(), DEFAULT_FILE.name), runs)
@@ -148,7 +148,7 @@ def search_queries(seed: int = 15) -> dict[str, str]:
         "one letter 'a' (1,400 rows match)": "a",
         "50 one-letter words": " ".join("aeioulnrstcdmpgbfhvjqxyz0123456789" * 3),
         "every piece of 'mutuelle'": " ".join(pieces),
-        "36 distinct 2-letter words": " ".join(a + b for a, b in zip("aeioulnrstcdmpgbfhv" * 2, "eaiounlrtsdcpmbgvf" * 2)),
+        "36 distinct 2-letter words": " ".join(a + b for a, b in zip("aeioulnrstcdmpgbfhv" * 2, "eaiounlrtsdcpmbgvf" * 2, strict=False)),
         "a frequent word repeated": "mutuelle " * 12,
         "usual names, all of them": "msa cpam cnmss enim crpcen camieg mgen lmde sncf ratp banque de france regime local",
         "a usual name + words": "msa ajaccio bastia corse du sud haute corse 2a 2b",

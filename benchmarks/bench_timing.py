@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_read import start_cards, stop_cards  # noqa: E402
+from benchmarks.bench_read import start_cards, stop_cards
 
 PROFILES = ("famille", "adulte")
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import bridge_server, drive, echo_server, row  # noqa: E402
+from _harness import bridge_server, drive, echo_server, row
 
 
 def hello(i: int) -> str:

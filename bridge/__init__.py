@@ -16,4 +16,4 @@ __version__ = "0.1.0"
 #: differs cannot talk to this host; minors only add.
 PROTOCOL_VERSION = "1.0"
 
-__all__ = ["__version__", "PROTOCOL_VERSION"]
+__all__ = ["PROTOCOL_VERSION", "__version__"]

@@ -19,6 +19,8 @@ from bridge.rpc.session import Send
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
+    from bridge.api.cps import CpsIdentityService
+    from bridge.api.system import SystemState
     from bridge.cards.service import CardService
     from bridge.od.store import OdStore
 
@@ -44,7 +46,7 @@ class EventHub:
             s for s in list(self._bridge.sessions) if event in s.subscriptions or "*" in s.subscriptions
         ]
         results = await asyncio.gather(*(s.notify(event, params) for s in targets), return_exceptions=True)
-        for session, result in zip(targets, results):
+        for session, result in zip(targets, results, strict=False):
             if isinstance(result, Exception):  # one dead client must not stop the others
                 log.debug("notification to session %s failed: %s", session.id, type(result).__name__)
         return sum(not isinstance(r, Exception) for r in results)
@@ -55,6 +57,10 @@ class Bridge:
     cards: CardService
     #: The TOD table, attached by :mod:`bridge.api.od` (None: no table, the OD is "unavailable").
     od: OdStore | None = None
+    #: The CPS holder's identity through PKCS#11, attached by :mod:`bridge.api.cps`.
+    cps_identity: CpsIdentityService
+    #: The hello answers and pairing keys of the ``bridge.*`` methods, attached by :mod:`bridge.api.system`.
+    system: SystemState
 
     def __init__(self, settings: Settings | None = None) -> None:
         from bridge import api

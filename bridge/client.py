@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
@@ -16,8 +17,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bridge.errors import SetupError
 from bridge.identity import DEFAULT_PORT
-from bridge.transport import peers
+from bridge.rpc.protocol import encode
 from bridge.settings import Paths, read_token
+from bridge.transport import peers
 
 
 class RpcError(Exception):
@@ -79,8 +81,12 @@ class BridgeClient:
             message["params"] = params
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[id_] = fut
-        await self.ws.send(json.dumps(message))
-        return await fut
+        text = encode(message)
+        if text is None:
+            raise ValueError("the parameters have no JSON spelling (a lone surrogate, NaN or infinity)")
+        await self.ws.send(text)
+        answer: dict[str, Any] = await fut
+        return answer
 
     async def call(self, method: str, params: Any = None) -> Any:
         """Call a method and return its result, or raise :class:`RpcError`."""
@@ -92,10 +98,10 @@ class BridgeClient:
     async def close(self) -> None:
         await self.ws.close()
         self._reader.cancel()
-        try:
+        # The reader task is being torn down: how it ended (cancelled, connection lost) no
+        # longer matters to anyone, its pending calls were already failed by the reader.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._reader
-        except (asyncio.CancelledError, Exception):
-            pass
 
 
 async def _connect_same_user(host: str, port: int) -> socket.socket:

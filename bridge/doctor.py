@@ -123,11 +123,13 @@ def check_manifests() -> list[Check]:
 
 
 def _registry_manifest(scope: str, browser: str, host_name: str) -> str | None:
+    if sys.platform != "win32":  # no registry here; also tells mypy (on Linux) to skip the calls below
+        return None
     import winreg  # Windows only
 
     from bridge.install.locations import registry_location
 
-    where = registry_location(scope, browser, host_name)  # type: ignore[arg-type]
+    where = registry_location(scope, browser, host_name)
     hive = winreg.HKEY_CURRENT_USER if where.hive == "HKCU" else winreg.HKEY_LOCAL_MACHINE
     try:
         with winreg.OpenKey(hive, where.key) as key:

@@ -172,7 +172,10 @@ def token_matches(expected: str, presented: str | None) -> bool:
 
 def load_or_create_pairing_key(paths: Paths, *, new: bool = False) -> str:
     """The host's pairing key (``vitale-bridge pair``); *new* replaces it (old pairings stop)."""
-    make = lambda: "".join(secrets.choice(_BASE32) for _ in range(20))  # noqa: E731
+
+    def make() -> str:
+        return "".join(secrets.choice(_BASE32) for _ in range(20))
+
     if new:
         from bridge.fileio import atomic_write
 
@@ -205,12 +208,10 @@ def user_origins(paths: Paths) -> list[str]:
 
 
 def save_user_origins(paths: Paths, origins: list[str]) -> None:
+    from bridge.fileio import write_json
+
     paths.ensure()
-    tmp = paths.origins_file.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"origins": sorted(set(origins))}, f, indent=2)
-    os.replace(tmp, paths.origins_file)
+    write_json(paths.origins_file, {"origins": sorted(set(origins))})
 
 
 def web_origins(paths: Paths, system: SystemConfig | None = None) -> tuple[list[str], str]:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from bridge.api.cps import CpsStatusResult, with_identity
 from bridge.cards import models as card_models
 from bridge.cards.models import Reader
 from bridge.cards.readers import find_reader
 from bridge.cards.reading import RequestedScope
-from bridge.api.cps import CpsStatusResult, with_identity
 from bridge.errors import (
     CardBusyError,
     CardCommunicationError,
@@ -33,8 +33,8 @@ from bridge.errors import (
     OdError,
     OdNotFoundError,
     PcscUnavailableError,
-    ReaderBusyError,
     ProfileNotFoundError,
+    ReaderBusyError,
     ReaderNotFoundError,
     TimeoutError_,
     UnsupportedCardError,
@@ -221,7 +221,8 @@ def _simulator(ctx: Context) -> SimulatorDriver:
     from bridge.cards.drivers.simulator import SimulatorDriver
 
     driver = ctx.app.cards.driver
-    assert isinstance(driver, SimulatorDriver)
+    if not isinstance(driver, SimulatorDriver):  # registered only with it: a programming error
+        raise TypeError(f"simulator methods need the simulator driver, not {type(driver).__name__}")
     return driver
 
 

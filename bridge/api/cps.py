@@ -31,11 +31,10 @@ from bridge.errors import (
     SetupError,
     TimeoutError_,
 )
-from bridge.rpc import CallContext
 from bridge.wire import WireModel
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.app import Bridge, Context
 
 log = logging.getLogger("vitale_bridge.cards")
 
@@ -157,7 +156,7 @@ IDENTITY_ERRORS = (
 )
 
 
-async def with_identity(ctx: CallContext, status: CpsStatus) -> CpsStatusResult:
+async def with_identity(ctx: Context, status: CpsStatus) -> CpsStatusResult:
     """``cps.status`` with ``identity: true``: the status, plus the holder or why not."""
     try:
         identity = await ctx.app.cps_identity.identity(status.reader, status)
@@ -166,7 +165,7 @@ async def with_identity(ctx: CallContext, status: CpsStatus) -> CpsStatusResult:
     return CpsStatusResult(**dict(status), identity=identity)
 
 
-async def cps_identity(params: CpsIdentityParams, ctx: CallContext) -> CpsIdentity:
+async def cps_identity(params: CpsIdentityParams, ctx: Context) -> CpsIdentity:
     """The CPS holder from the card's certificate: national identifier (RPPS, ADELI...), nom,
     prénom, profession, validity and issuer. Read-only PKCS#11 session: no PIN, no login."""
     return await ctx.app.cps_identity.identity(params.reader)
@@ -174,6 +173,6 @@ async def cps_identity(params: CpsIdentityParams, ctx: CallContext) -> CpsIdenti
 
 def register(bridge: Bridge) -> None:
     service = CpsIdentityService(bridge)
-    bridge.cps_identity = service  # type: ignore[attr-defined]
+    bridge.cps_identity = service
     bridge.add_service(service)
     bridge.dispatcher.add("cps.identity", cps_identity, errors=IDENTITY_ERRORS, personal=True)

@@ -19,11 +19,10 @@ from bridge.od.codes import normalize
 from bridge.od.models import OdInfo, OdRegimes, OdSearchResult, OdTableChanged, OrganismeDestinataire
 from bridge.od.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH
 from bridge.od.store import OdStore
-from bridge.rpc import CallContext
 from bridge.wire import NoParams, WireModel
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.app import Bridge, Context
 
 
 def _code(name: str) -> BeforeValidator:
@@ -56,13 +55,15 @@ class OdSearchParams(WireModel):
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
-def _store(ctx: CallContext) -> OdStore:
-    store: OdStore = ctx.app.od
+def _store(ctx: Context) -> OdStore:
+    store = ctx.app.od
+    if store is None:  # the od.* methods are registered with the store: a programming error
+        raise RuntimeError("the OD store is not attached to this bridge")
     store.refresh()  # one stat: a table imported by the CLI is seen by the next request
     return store
 
 
-async def resolve(params: OdResolveParams, ctx: CallContext) -> OrganismeDestinataire:
+async def resolve(params: OdResolveParams, ctx: Context) -> OrganismeDestinataire:
     """The Organisme Destinataire of a (régime, caisse, centre), as the TOD table routes it.
 
     The row of that very centre if the table has one (``matched: "exact"``), else the
@@ -71,7 +72,7 @@ async def resolve(params: OdResolveParams, ctx: CallContext) -> OrganismeDestina
     return _store(ctx).resolve(params.regime, params.caisse, params.centre)
 
 
-async def search(params: OdSearchParams, ctx: CallContext) -> OdSearchResult:
+async def search(params: OdSearchParams, ctx: Context) -> OdSearchResult:
     """Find organismes by libellé, commune, usual name, postal code or code (ranked, limited).
 
     Each hit says what matched (``matchedOn``, ``usualName``); its ``organisme.matched`` is
@@ -81,17 +82,17 @@ async def search(params: OdSearchParams, ctx: CallContext) -> OdSearchResult:
     return _store(ctx).search(params.query, params.limit)
 
 
-async def info(params: NoParams, ctx: CallContext) -> OdInfo:
+async def info(params: NoParams, ctx: Context) -> OdInfo:
     """Version, provenance and size of the active table, and whether it can be rolled back."""
     return _store(ctx).info()
 
 
-async def regimes(params: NoParams, ctx: CallContext) -> OdRegimes:
+async def regimes(params: NoParams, ctx: Context) -> OdRegimes:
     """The régimes known to the active table, with their names and row counts."""
     return _store(ctx).regimes()
 
 
-async def rollback(params: NoParams, ctx: CallContext) -> OdInfo:
+async def rollback(params: NoParams, ctx: Context) -> OdInfo:
     """Make the previous table active again (local clients with the token only, not web pages)."""
     if ctx.session.peer.authenticated_by not in ("token", "local"):
         raise ForbiddenError(

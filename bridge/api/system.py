@@ -8,11 +8,11 @@ from pydantic import Field
 
 from bridge import PROTOCOL_VERSION, __version__
 from bridge.errors import ForbiddenError, VersionMismatchError
-from bridge.rpc import CallContext
 from bridge.wire import NoParams, WireModel
 
 if TYPE_CHECKING:
-    from bridge.app import Bridge
+    from bridge.app import Bridge, Context
+    from bridge.pairing import PairingKeys
 
 
 class HelloParams(WireModel):
@@ -50,7 +50,7 @@ class PairingKeyResult(WireModel):
     pairing_key: str = Field(pattern=r"^[A-Z2-7]{20}$", description="The host's pairing key (no dashes).")
 
 
-async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
+async def hello(params: HelloParams, ctx: Context) -> HelloResult:
     """Introduce the client and learn the host's version and capabilities.
 
     A client whose protocol major version differs from the host's gets VERSION_MISMATCH and
@@ -67,24 +67,15 @@ async def hello(params: HelloParams, ctx: CallContext) -> HelloResult:
             hostProtocolVersion=PROTOCOL_VERSION,
         )
     ctx.session.state["client"] = (params.client_name, params.client_version)
-    answer = _answer(ctx.app, ctx.session.peer.transport)
+    answer = ctx.app.system.answer(ctx.session.peer.transport)
     if params.challenge is None:
         return answer
     from bridge.pairing import host_proof
 
-    return answer.model_copy(update={"host_proof": host_proof(_pairing_keys(ctx.app).current(), params.challenge)})
+    return answer.model_copy(update={"host_proof": host_proof(ctx.app.system.pairing_keys().current(), params.challenge)})
 
 
-def _pairing_keys(bridge: Bridge) -> Any:
-    from bridge.pairing import PairingKeys
-
-    keys = bridge.__dict__.get("_pairing_keys")
-    if keys is None:
-        keys = bridge.__dict__["_pairing_keys"] = PairingKeys(bridge.settings.paths)
-    return keys
-
-
-async def pairing_key(params: NoParams, ctx: CallContext) -> PairingKeyResult:
+async def pairing_key(params: NoParams, ctx: Context) -> PairingKeyResult:
     """The pairing key, for the extension to check hostProof on the WebSocket fallback.
 
     Answered only on native messaging (the browser started this host as the user); FORBIDDEN
@@ -92,31 +83,46 @@ async def pairing_key(params: NoParams, ctx: CallContext) -> PairingKeyResult:
     """
     if ctx.session.peer.transport != "native":
         raise ForbiddenError("The pairing key is given only over native messaging. Run 'vitale-bridge pair'.")
-    return PairingKeyResult(pairing_key=_pairing_keys(ctx.app).current())
+    return PairingKeyResult(pairing_key=ctx.app.system.pairing_keys().current())
 
 
-def _answer(bridge: Bridge, transport: str) -> HelloResult:
-    """The answer depends only on the bridge, the transport and the registered methods: it is
-    built once per transport and kept on the bridge."""
-    answers: dict[str, tuple[int, HelloResult]] = bridge.__dict__.setdefault("_hello_answers", {})
-    count = len(bridge.dispatcher.methods)
-    cached = answers.get(transport)
-    if cached is None or cached[0] != count:
-        cached = answers[transport] = (
-            count,
-            HelloResult(
-                name="vitale-bridge",
-                version=__version__,
-                protocol_version=PROTOCOL_VERSION,
-                transport=transport,
-                driver=bridge.settings.driver,
-                capabilities=sorted(bridge.dispatcher.methods),
-            ),
-        )
-    return cached[1]
+class SystemState:
+    """What the ``bridge.*`` methods keep between calls, attached to the bridge as ``system``:
+    the hello answer per transport (it depends only on the bridge and its registered methods,
+    and ``bridge.hello`` is the hottest call) and the pairing keys, loaded on first use."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+        self._answers: dict[str, tuple[int, HelloResult]] = {}
+        self._keys: PairingKeys | None = None
+
+    def answer(self, transport: str) -> HelloResult:
+        bridge = self._bridge
+        count = len(bridge.dispatcher.methods)
+        cached = self._answers.get(transport)
+        if cached is None or cached[0] != count:
+            cached = self._answers[transport] = (
+                count,
+                HelloResult(
+                    name="vitale-bridge",
+                    version=__version__,
+                    protocol_version=PROTOCOL_VERSION,
+                    transport=transport,
+                    driver=bridge.settings.driver,
+                    capabilities=sorted(bridge.dispatcher.methods),
+                ),
+            )
+        return cached[1]
+
+    def pairing_keys(self) -> PairingKeys:
+        if self._keys is None:
+            from bridge.pairing import PairingKeys
+
+            self._keys = PairingKeys(self._bridge.settings.paths)
+        return self._keys
 
 
-async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
+async def discover(params: NoParams, ctx: Context) -> dict[str, Any]:
     """The OpenRPC 1.3 document describing every method, its params, result and errors."""
     from bridge.rpc.openrpc import document
 
@@ -124,6 +130,7 @@ async def discover(params: NoParams, ctx: CallContext) -> dict[str, Any]:
 
 
 def register(bridge: Bridge) -> None:
+    bridge.system = SystemState(bridge)
     bridge.dispatcher.add("bridge.hello", hello, errors=(VersionMismatchError,), quick=True)
     bridge.dispatcher.add("rpc.discover", discover, quick=True)
     bridge.dispatcher.add("bridge.pairingKey", pairing_key, errors=(ForbiddenError,))

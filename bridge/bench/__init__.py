@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = ["Bench", "BenchUnavailable", "make_card"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name == "Bench":
         from bridge.bench.bench import Bench
 

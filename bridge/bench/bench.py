@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from bridge.bench import pcscd as pcscd_mod
 from bridge.bench.discover import pid_alive, read_state, socket_alive
@@ -43,6 +43,11 @@ from bridge.bench.preflight import BenchUnavailable, require
 from bridge.bench.vpcd import VpcdLink
 from bridge.virtualcards import make_card
 from bridge.virtualcards.timing import DEFAULT_CLOCK_HZ, DEFAULT_PROCESSING, TimingModel
+
+if TYPE_CHECKING:
+    from bridge.bench.control import ControlServer, RemoteBench
+    from bridge.bench.probe import PcscProbe
+    from bridge.profiles import Profile
 
 log = logging.getLogger("vitale_bridge.bench")
 
@@ -68,7 +73,7 @@ class Slot:
     link: VpcdLink | None = None
     profile_name: str | None = None
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         card = self.link.card if self.link else None
         return {
             "reader": self.name,
@@ -119,11 +124,11 @@ class Bench:
         self.slots: dict[str, Slot] = {}
         self.daemon: PcscDaemon | None = None
         self.runtime_dir: Path | None = None
-        self.control = None
-        self._probe = None
+        self.control: ControlServer | None = None
+        self._probe: PcscProbe | None = None
         self._saved_env: str | None = None
         self._lock = threading.RLock()
-        self._cards_before_stop: dict[str, object] = {}
+        self._cards_before_stop: dict[str, Profile] = {}
         self._owner = threading.current_thread()
         #: Set when a control client asks the owner (``simulate``) to stop.
         self.stop_requested = threading.Event()
@@ -147,9 +152,10 @@ class Bench:
         return self.daemon.env if self.daemon else {}
 
     def __enter__(self) -> Self:
-        return self.start()
+        self.start()
+        return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> Bench:
@@ -158,7 +164,7 @@ class Bench:
         if self.control_enabled:
             self._refuse_second_bench()
         # Unix socket paths are limited to 107 bytes: keep the sockets' folder short.
-        base = None if len(tempfile.gettempdir()) <= 60 else "/tmp"
+        base = None if len(tempfile.gettempdir()) <= 60 else "/tmp"  # noqa: S108 - mkdtemp: private, unique
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="vitale-bench-", dir=base))
         self._owner = threading.current_thread()
         try:
@@ -230,8 +236,8 @@ class Bench:
                 wanted[key] = (name, index)
         from bridge.bench.probe import PcscProbe
 
-        self._probe = PcscProbe()
-        found = self._probe.wait_readers(wanted, timeout=5.0)
+        self._probe = probe = PcscProbe()
+        found = probe.wait_readers(wanted, timeout=5.0)
         if found is None:
             raise BenchUnavailable(
                 "pcscd started but this process does not see its readers. libpcsclite reads "
@@ -245,8 +251,8 @@ class Bench:
         if self.control_enabled:
             from bridge.bench.control import ControlServer
 
-            self.control = ControlServer(self, self.runtime_dir / "control.sock")
-            self.control.start()
+            self.control = control = ControlServer(self, self.runtime_dir / "control.sock")
+            control.start()
             self._write_state()
         log.info("bench started: readers %s (pcscd pid %s)", ", ".join(found.values()), self.daemon.pid)
 
@@ -260,9 +266,9 @@ class Bench:
             "env": self.env,
             "readers": {n: s.pcsc_name for n, s in self.slots.items()},
         }
-        from bridge.fileio import atomic_write
+        from bridge.fileio import write_json
 
-        atomic_write(self.state_file, json.dumps(state, indent=2))
+        write_json(self.state_file, state)
 
     def stop(self) -> None:
         """Remove every card, stop the control channel and pcscd (waiting for its pid), clean up."""
@@ -328,7 +334,7 @@ class Bench:
         """pcscd's name of a bench reader, e.g. ``"Vitale 00 00"``."""
         return self.slot(reader).pcsc_name
 
-    def insert(self, profile, reader: str | None = None, *, wait: bool = True) -> str:
+    def insert(self, profile: Profile | str, reader: str | None = None, *, wait: bool = True) -> str:
         """Put the card of *profile* in *reader* (default: "Vitale", or "CPS" for a CPS profile).
 
         A card already in that reader is pulled out first. With *wait*, returns once pcscd
@@ -356,7 +362,7 @@ class Bench:
             slot = self.slot(reader)
             self._pull(slot, wait=wait)
 
-    def swap(self, profile, reader: str | None = None) -> str:
+    def swap(self, profile: Profile | str, reader: str | None = None) -> str:
         """Remove the card, wait until pcscd sees the reader empty, then insert *profile*'s card."""
         return self.insert(profile, reader, wait=True)
 
@@ -366,7 +372,7 @@ class Bench:
             for slot in self.slots.values():
                 self._pull(slot, wait=True)
 
-    def status(self) -> list[dict]:
+    def status(self) -> list[dict[str, Any]]:
         with self._lock:
             return [s.describe() for s in self.slots.values()]
 
@@ -440,7 +446,7 @@ class Bench:
 
     # --- remote ----------------------------------------------------------------------------------
     @staticmethod
-    def attach(home: str | os.PathLike[str] | None = None):
+    def attach(home: str | os.PathLike[str] | None = None) -> RemoteBench:
         """A handle on the bench already running for *home* (e.g. ``vitale-bridge simulate``)."""
         from bridge.bench.control import RemoteBench
 

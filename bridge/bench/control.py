@@ -24,8 +24,12 @@ import socket
 import struct
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bridge.bench.discover import state_file
+
+if TYPE_CHECKING:
+    from bridge.bench.bench import Bench
 
 MAX_LINE = 64 * 1024
 COMMANDS = ("status", "insert", "remove", "swap", "clear", "stop")
@@ -42,7 +46,7 @@ class BenchControlError(RuntimeError):
 
 
 class ControlServer:
-    def __init__(self, bench, path: Path) -> None:
+    def __init__(self, bench: Bench, path: Path) -> None:
         self.bench = bench
         self.path = path
         self._sock: socket.socket | None = None
@@ -109,13 +113,13 @@ class ControlServer:
             return True
         creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
         _pid, uid, _gid = struct.unpack("3i", creds)
-        return uid == os.getuid()
+        return bool(uid == os.getuid())
 
     @staticmethod
-    def _send(conn: socket.socket, reply: dict) -> None:
+    def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
         conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
 
-    def handle(self, line: bytes) -> dict:
+    def handle(self, line: bytes) -> dict[str, Any]:
         try:
             request = json.loads(line)
         except ValueError:
@@ -132,9 +136,9 @@ class ControlServer:
         bench = self.bench
         try:
             if cmd == "insert":
-                bench.insert(profile, reader)
+                bench.insert(str(profile), reader)
             elif cmd == "swap":
-                bench.swap(profile, reader)
+                bench.swap(str(profile), reader)
             elif cmd == "remove":
                 bench.remove(reader)
             elif cmd == "clear":
@@ -162,7 +166,7 @@ def owner_message(owner: str, pid: int) -> str:
     return f"this bench belongs to {owner} (pid {pid}) and stops with it"
 
 
-def error(code: str, message: str) -> dict:
+def error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
@@ -171,7 +175,7 @@ class ControlClient:
         self.path = os.fspath(path)
         self.timeout = timeout
 
-    def request(self, cmd: str, **params) -> dict:
+    def request(self, cmd: str, **params: Any) -> dict[str, Any]:
         body = json.dumps({"cmd": cmd, **{k: v for k, v in params.items() if v is not None}}).encode() + b"\n"
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(self.timeout)
@@ -180,7 +184,7 @@ class ControlClient:
             reply = s.makefile("rb").readline(MAX_LINE + 1)
         if not reply:
             raise BenchControlError("NO_REPLY", "the bench closed the control channel without answering")
-        data = json.loads(reply)
+        data: dict[str, Any] = json.loads(reply)
         if not data.get("ok"):
             err = data.get("error") or {}
             raise BenchControlError(err.get("code", "BENCH_ERROR"), err.get("message", "request failed"))
@@ -190,7 +194,7 @@ class ControlClient:
 class RemoteBench:
     """The same card methods as :class:`~bridge.bench.Bench`, on a bench in another process."""
 
-    def __init__(self, client: ControlClient, state: dict) -> None:
+    def __init__(self, client: ControlClient, state: dict[str, Any]) -> None:
         self.client = client
         self.state = state
 
@@ -212,20 +216,25 @@ class RemoteBench:
     def env(self) -> dict[str, str]:
         return dict(self.state.get("env") or {})
 
-    def status(self) -> list[dict]:
-        return self.client.request("status")["status"]
+    def status(self) -> list[dict[str, Any]]:
+        status: list[dict[str, Any]] = self.client.request("status")["status"]
+        return status
 
-    def insert(self, profile: str, reader: str | None = None) -> list[dict]:
-        return self.client.request("insert", profile=str(profile), reader=reader)["status"]
+    def insert(self, profile: str, reader: str | None = None) -> list[dict[str, Any]]:
+        status: list[dict[str, Any]] = self.client.request("insert", profile=str(profile), reader=reader)["status"]
+        return status
 
-    def remove(self, reader: str | None = None) -> list[dict]:
-        return self.client.request("remove", reader=reader)["status"]
+    def remove(self, reader: str | None = None) -> list[dict[str, Any]]:
+        status: list[dict[str, Any]] = self.client.request("remove", reader=reader)["status"]
+        return status
 
-    def swap(self, profile: str, reader: str | None = None) -> list[dict]:
-        return self.client.request("swap", profile=str(profile), reader=reader)["status"]
+    def swap(self, profile: str, reader: str | None = None) -> list[dict[str, Any]]:
+        status: list[dict[str, Any]] = self.client.request("swap", profile=str(profile), reader=reader)["status"]
+        return status
 
-    def clear(self) -> list[dict]:
-        return self.client.request("clear")["status"]
+    def clear(self) -> list[dict[str, Any]]:
+        status: list[dict[str, Any]] = self.client.request("clear")["status"]
+        return status
 
     def stop(self) -> None:
         self.client.request("stop")

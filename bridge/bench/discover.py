@@ -17,6 +17,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 ENV_SOCKET = "PCSCLITE_CSOCK_NAME"
 #: Set when this process adopted a bench's socket: ``<owner> pid <pid>`` (doctor explains it).
@@ -48,7 +49,7 @@ def socket_alive(path: str | os.PathLike[str]) -> bool:
     return True
 
 
-def read_state(data_dir: Path) -> dict | None:
+def read_state(data_dir: Path) -> dict[str, Any] | None:
     """The state file of this home's bench as written (None when absent or unreadable)."""
     try:
         state = json.loads(state_file(data_dir).read_text(encoding="utf-8"))
@@ -57,11 +58,11 @@ def read_state(data_dir: Path) -> dict | None:
     return state if isinstance(state, dict) else None
 
 
-def running_bench(data_dir: Path) -> dict | None:
+def running_bench(data_dir: Path) -> dict[str, Any] | None:
     """The state of the bench running for this home (its process and pcscd socket alive), or None."""
     state = read_state(data_dir)
     pid = state.get("pid") if state else None
-    if not isinstance(pid, int) or pid == os.getpid() or not pid_alive(pid):
+    if state is None or not isinstance(pid, int) or pid == os.getpid() or not pid_alive(pid):
         return None
     sock = (state.get("env") or {}).get(ENV_SOCKET)
     if sock is not None and not (isinstance(sock, str) and socket_alive(sock)):
@@ -69,7 +70,7 @@ def running_bench(data_dir: Path) -> dict | None:
     return state
 
 
-def use_running_bench(data_dir: Path) -> dict | None:
+def use_running_bench(data_dir: Path) -> dict[str, Any] | None:
     """Point this process's PC/SC at the running bench of this home; returns its state, or None."""
     if os.environ.get(ENV_SOCKET):
         return None

@@ -155,7 +155,7 @@ class PcscDaemon:
         self.netns: int | None = None
         #: name -> slots the driver copy declares (2 where a one-slot copy could not be made).
         self.declared_slots: dict[str, int] = {}
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         #: What the system's pid file held when this pcscd started (see :meth:`_guard_pid_file`).
         self._system_pid: bytes | None = None
 
@@ -183,7 +183,7 @@ class PcscDaemon:
             # In a namespace of its own every port is free: a fixed default (vpcd's 0x9C40 region).
             base = self.base_port if self.base_port is not None else (40000 if self.private_network else None)
             try:
-                self.ports = dict(zip(self.readers, free_ports(len(self.readers), base)))
+                self.ports = dict(zip(self.readers, free_ports(len(self.readers), base), strict=False))
             except OSError as exc:
                 raise BenchUnavailable(str(exc)) from None
             if not self.private_network and self.base_port is not None:
@@ -314,7 +314,7 @@ class PcscDaemon:
                 # A bare connect would look like a card insertion to vpcd: probe with bind instead.
                 with in_netns(self.netns, socket.socket) as s:
                     try:
-                        s.bind(("0.0.0.0", port))
+                        s.bind(("0.0.0.0", port))  # noqa: S104 - a probe, closed at once; vpcd's own address
                     except OSError:
                         pending.discard(port)
             time.sleep(0.01)

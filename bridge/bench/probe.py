@@ -18,12 +18,12 @@ class PcscProbe:
 
         self.scard = scard
 
-    def _context(self):
+    def _context(self) -> int:
         s = self.scard
         hresult, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
         if hresult != s.SCARD_S_SUCCESS:
             raise ConnectionError(f"PC/SC: {s.SCardGetErrorMessage(hresult)}")
-        return ctx
+        return int(ctx)
 
     def readers(self) -> list[str]:
         s = self.scard

@@ -21,8 +21,13 @@ the same message otherwise.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bridge.bench.bench import Bench
 
 
 def _unavailable(message: str) -> None:
@@ -32,7 +37,7 @@ def _unavailable(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def vitale_bench(tmp_path_factory, request):
+def vitale_bench(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Bench]:
     """A running virtual PC/SC bench for the whole session (readers "Vitale" and "CPS")."""
     from bridge.bench.bench import Bench
     from bridge.bench.preflight import BenchUnavailable
@@ -49,7 +54,7 @@ def vitale_bench(tmp_path_factory, request):
 
 
 @pytest.fixture
-def vitale_readers(vitale_bench):
+def vitale_readers(vitale_bench: Bench) -> Iterator[Bench]:
     """The session bench, with every reader emptied (and the session's timing back) after the test."""
     timing = vitale_bench.timing
     try:
@@ -59,7 +64,7 @@ def vitale_readers(vitale_bench):
         vitale_bench.set_timing(timing)
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--vitale-timing",
         dest="vitale_timing",
@@ -69,11 +74,11 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bench: needs the virtual PC/SC bench (pcscd + vpcd)")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the bench get the ``bench`` marker (select or skip them with ``-m``)."""
     for item in items:
         names = getattr(item, "fixturenames", ())

@@ -30,6 +30,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.virtualcards.card import VirtualCard
@@ -148,7 +149,7 @@ class VpcdLink:
         return self.card.transmit_paced(payload)
 
 
-def in_netns(netns: int | None, make):
+def in_netns(netns: int | None, make: Callable[[], socket.socket]) -> socket.socket:
     """``make()`` run with this thread in the network namespace *netns* (a file descriptor).
 
     A socket belongs to the namespace it was created in, whatever the thread does next, and
@@ -187,7 +188,7 @@ def port_pair_free(port: int, netns: int | None = None) -> bool:
     for p in (port, port + 1):
         with in_netns(netns, socket.socket) as s:
             try:
-                s.bind(("0.0.0.0", p))
+                s.bind(("0.0.0.0", p))  # noqa: S104 - a probe, closed at once; vpcd's own address
             except OSError:
                 return False
     return True
@@ -199,7 +200,7 @@ def free_ports(count: int, base: int | None = None) -> list[int]:
         return [base + 2 * i for i in range(count)]
     chosen: list[int] = []
     for _ in range(500):
-        port = random.randrange(20000, 32000, 2)
+        port = random.randrange(20000, 32000, 2)  # noqa: S311 - a port to try, not a secret
         if port not in chosen and port_pair_free(port):
             chosen.append(port)
             if len(chosen) == count:

@@ -22,7 +22,6 @@ from bridge.cards.connection import Connection
 from bridge.errors import CardCommunicationError, TimeoutError_
 from bridge.iso7816 import SW
 
-
 #: Most GET RESPONSE rounds accepted for one command (a card looping on 61xx is broken).
 MAX_RESPONSE_ROUNDS = 64
 #: Default time budget for one read (all its APDUs), in seconds.

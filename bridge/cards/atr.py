@@ -22,7 +22,7 @@ class AtrPattern:
     def matches(self, atr_hex: str) -> bool:
         if len(atr_hex) != len(self.pattern):
             return False
-        return all(p == "." or p == a for p, a in zip(self.pattern, atr_hex))
+        return all(p == "." or p == a for p, a in zip(self.pattern, atr_hex, strict=False))
 
 
 def _p(spaced: str, card_type: CardType, label: str) -> AtrPattern:

@@ -139,7 +139,7 @@ def identity_from_certificate(
     holder = holder_of(attributes)
     if holder is None:
         return None
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     validity = CertificateValidity(
         not_before=not_before, not_after=not_after, expired=not_after < now, not_yet_valid=not_before > now

@@ -10,6 +10,7 @@ does not use can never make a read fail.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from bridge.errors import CardCommunicationError
@@ -146,7 +147,7 @@ def encode(tag: int, value: bytes) -> bytes:
     return tag.to_bytes(width, "big") + encode_length(len(value)) + value
 
 
-def walk(items: list[Tlv], depth: int = 0):
+def walk(items: list[Tlv], depth: int = 0) -> Iterator[Tlv]:
     """Depth-first iteration over *items* and the children of constructed ones."""
     if depth > MAX_DEPTH:
         raise _malformed("nesting too deep", 0)

@@ -233,7 +233,7 @@ class VitaleSession:
             raise self._not_vitale() from exc
         files: list[tuple[str, bytes]] = []
         protected: list[str] = []
-        current_aid = AID.VITALE
+        current_aid: bytes = AID.VITALE
         for name, aid, fid in parse_directory(directory):
             try:
                 if aid and aid != current_aid:
@@ -304,7 +304,7 @@ def parse_files(files: list[tuple[str, bytes]], card_type: CardType = "vitale2")
                     UnknownTag(tag=item.tag_hex, value=item.value.hex().upper(), path=file_name)
                 )
     beneficiaries = []
-    for fields, extra in zip(merged, unknown):
+    for fields, extra in zip(merged, unknown, strict=False):
         raw_nir = fields.get(TAG_NIR)
         beneficiaries.append(
             Beneficiary(

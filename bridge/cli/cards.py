@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from bridge.cli.common import add_driver, add_json, paths_from, print_json, until_stopped
+from bridge.fileio import json_text
 
 
 def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
@@ -21,7 +22,7 @@ def _add_driver_and_json(p: argparse.ArgumentParser) -> None:
     add_json(p)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("readers", help="list card readers and the cards in them")
     _add_driver_and_json(p)
     p.set_defaults(func=run_readers)
@@ -51,7 +52,10 @@ def _bridge(args: argparse.Namespace) -> Any:
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+
+    def line(r: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
@@ -60,7 +64,8 @@ def run_readers(args: argparse.Namespace) -> int:
 
     async def main() -> list[Any]:
         async with _bridge(args) as bridge:
-            return await bridge.cards.readers()
+            readers: list[Any] = await bridge.cards.readers()
+            return readers
 
     readers = asyncio.run(main())
     if args.json:
@@ -142,7 +147,6 @@ def run_watch(args: argparse.Namespace) -> int:
     ``readers.list`` result), then one line per event (``--json``: the JSON-RPC notification).
     When stdout's reader goes away (``| head``), the watch ends: the broken pipe surfaces in
     ``main``, which exits quietly."""
-    import json
     import sys
     import time
 
@@ -157,7 +161,7 @@ def run_watch(args: argparse.Namespace) -> int:
         params = message.get("params") or {}
         try:
             if args.json:
-                emit(json.dumps(message, ensure_ascii=False))
+                emit(json_text(message, indent=None))
             else:
                 card = f" {params.get('cardType')}" if params.get("cardType") else ""
                 atr = f" ATR {params['atr']}" if params.get("atr") else ""
@@ -172,8 +176,8 @@ def run_watch(args: argparse.Namespace) -> int:
         async with _bridge(args) as bridge:
             readers = await bridge.cards.readers()
             if args.json:
-                emit(json.dumps({"readers": [r.to_wire() for r in readers], "driver": bridge.cards.driver.name},
-                                ensure_ascii=False))
+                emit(json_text({"readers": [r.to_wire() for r in readers], "driver": bridge.cards.driver.name},
+                               indent=None))
             else:
                 for r in readers:
                     state = f"{r.card_type} ATR {r.atr}" if r.card_present else "empty"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -48,8 +47,9 @@ async def until_stopped() -> None:
 
 
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    from bridge.fileio import json_text
+
+    sys.stdout.write(json_text(value) + "\n")
 
 
 def add_json(parser: argparse.ArgumentParser, help: str = "print JSON on stdout (errors as JSON on stderr)") -> None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SHELLS = ("bash", "zsh")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "completion",
         help="print the shell completion script (bash or zsh)",
@@ -160,7 +161,7 @@ _vitale_bridge_values() {
 """
 
 
-def _render(template: str, init: str, commands: list[Command], assign) -> str:  # noqa: ANN001
+def _render(template: str, init: str, commands: list[Command], assign: Callable[[Command], str]) -> str:
     """*template* with the tables filled: *assign(command)* is the shell code that sets the
     ``_vb_*`` variables of one command path, after *init* has cleared them."""
     spec = "\n".join(f"        {_sh(c.path)}) {assign(c)} ;;" for c in commands)

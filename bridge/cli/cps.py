@@ -15,7 +15,7 @@ from typing import Any
 from bridge.cli.common import add_driver, paths_from, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cps", help="who holds the CPS card: RPPS/ADELI, names, profession (no PIN)")
     add_driver(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -14,13 +14,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from bridge.cli.common import add_port, port_from, prepare, until_stopped
+
+if TYPE_CHECKING:
+    from bridge.app import Bridge
+    from bridge.bench.bench import Bench
+    from bridge.settings import Settings
+    from bridge.virtualcards.timing import TimingModel
 
 DEMO_PAGE_PORT = 27816
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run a simulated reader, the bridge and the demo EHR page together")
     add_port(p)
     p.add_argument("--page-port", type=int, default=DEMO_PAGE_PORT, help=f"demo page port (default {DEMO_PAGE_PORT})")
@@ -60,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_bench(args: argparse.Namespace, profiles: list[str], timing):
+def _start_bench(
+    args: argparse.Namespace, profiles: list[str], timing: TimingModel | None
+) -> tuple[Bench | None, str | None]:
     """Start the bench in the main thread (pcscd is bound to the thread that starts it)."""
     try:
         from bridge.bench.bench import Bench
@@ -80,7 +89,7 @@ def _start_bench(args: argparse.Namespace, profiles: list[str], timing):
     return bench, None
 
 
-async def _serve(settings, page_port: int, bench, timing) -> None:
+async def _serve(settings: Settings, page_port: int, bench: Bench | None, timing: TimingModel | None) -> None:
     from bridge.api.cards import read_vitale
     from bridge.app import Bridge
     from bridge.cli.cards import format_read
@@ -101,7 +110,7 @@ async def _serve(settings, page_port: int, bench, timing) -> None:
             await server.start()
             where = "virtual readers through pcscd (pcsc driver)" if on_bench else "in-process simulator driver"
             print(f"vitale-bridge demo: {where}, {'real' if timing else 'instant'} card timing")
-            if on_bench:
+            if bench is not None:
                 pcsc = ", ".join(s["pcscReader"] for s in bench.status())
                 print(f"Readers: {pcsc} on a private pcscd socket ({', '.join(f'{k}={v}' for k, v in bench.env.items())});\n"
                       "  'vitale-bridge readers | read | doctor' of this home use it from another terminal.")
@@ -129,7 +138,7 @@ async def _serve(settings, page_port: int, bench, timing) -> None:
         await server.stop()
 
 
-async def _wait_for_card(bridge, timeout: float = 5.0) -> None:
+async def _wait_for_card(bridge: Bridge, timeout: float = 5.0) -> None:
     """The watcher needs a moment to see the virtual card."""
     try:
         await bridge.cards.wait_for_card("vitale2", timeout=timeout)

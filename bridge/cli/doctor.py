@@ -7,7 +7,7 @@ import argparse
 from bridge.cli.common import add_json, add_port, paths_from, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("doctor", help="check the installation (manifests, PC/SC, readers, TOD table, port, token)")
     add_port(p)
     add_json(p, "print the report as JSON (for a support ticket)")

@@ -17,7 +17,7 @@ def _scope(p: argparse.ArgumentParser) -> None:
     p.set_defaults(scope="user")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("install", help="register the native messaging host with the browsers")
     p.add_argument(
         "--browser",

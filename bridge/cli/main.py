@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
+from typing import Any
 
 from bridge import PROTOCOL_VERSION, __version__
 
@@ -116,6 +116,7 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
     from bridge.client import RpcError
     from bridge.errors import BridgeError, SetupError
 
+    payload: dict[str, Any]
     if isinstance(exc, SetupError):
         payload = {"code": "ERROR", "message": str(exc)}
         code, text = EXIT_ERROR, f"error: {exc}"
@@ -149,7 +150,9 @@ def report(exc: BaseException, *, as_json: bool = False) -> int:
         payload = {"code": "INTERNAL", "message": type(exc).__name__}
         code, text = EXIT_ERROR, f"internal error: {type(exc).__name__}: {exc}"
     if as_json:
-        print(json.dumps({"error": payload}, ensure_ascii=False), file=sys.stderr)
+        from bridge.fileio import json_text
+
+        print(json_text({"error": payload}, indent=None), file=sys.stderr)
     else:
         print(text, file=sys.stderr)
     return code
@@ -173,7 +176,7 @@ def handshake_problem(exc: BaseException) -> str | None:
     return "what answers on this port is not a vitale-bridge (no WebSocket handshake). Check --port."
 
 
-def validation_findings(exc: BaseException) -> list[dict] | None:
+def validation_findings(exc: BaseException) -> list[dict[str, Any]] | None:
     """A pydantic ValidationError raised in this process (a profile file, a setting) as the
     same ``loc``/``msg``/``type`` findings the bridge sends: pydantic's own text quotes the
     input values, which may be personal data (a NIR, a name)."""

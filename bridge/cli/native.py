@@ -13,7 +13,7 @@ from bridge.cli.common import add_driver, paths_from
 from bridge.settings import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("native", help="serve Native Messaging on stdin/stdout (started by the browser)")
     p.add_argument(
         "caller",

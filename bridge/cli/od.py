@@ -15,7 +15,7 @@ from typing import Any
 from bridge.cli.common import paths_from, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("od", help="the TOD table: resolve codes to the Organisme Destinataire, import, search")
     osub = p.add_subparsers(dest="od_command", metavar="ACTION", required=True)
 

@@ -9,7 +9,7 @@ from bridge.cli.common import add_json, paths_from, print_json
 ORIGIN_HELP = "exact origin as the browser sends it: scheme://host[:port], no path (e.g. https://ehr.example.fr)"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("origins", help="origins allowed to connect to the WebSocket directly")
     osub = p.add_subparsers(dest="origins_command", metavar="ACTION", required=True)
     lst = osub.add_parser("list", help="show allowed origins")

@@ -17,7 +17,7 @@ INSTRUCTIONS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("pair", help="print the pairing code to type in the extension's options")
     p.add_argument("--new", action="store_true", help="make a new code (existing pairings stop working)")
     p.add_argument("--json", action="store_true", help="print {pairingKey, grouped, instructions} as JSON")

@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from bridge.cli.common import add_json, print_json
 
 BROWSER_CHOICES = ["chrome", "chromium", "edge", "brave", "firefox", "all"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("policy", help="print or write the browser policies that deploy and configure the extension")
     p.add_argument("--origin", action="append", default=[], metavar="ORIGIN",
                    help="pre-approved web origin, exact (https://host[:port]); repeatable")
@@ -61,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
     )
     root = args.root
     if args.action == "show":
-        shown = [{"path": str(policy_files.target(root, f)), "browsers": list(f.browsers), "merged": f.merged,
-                  "content": policy_files.rendered(root, f)} for f in files]
+        shown: list[dict[str, Any]] = [
+            {"path": str(policy_files.target(root, f)), "browsers": list(f.browsers), "merged": f.merged,
+             "content": policy_files.rendered(root, f)}
+            for f in files
+        ]
         if args.json:
             print_json({"files": shown})
         else:

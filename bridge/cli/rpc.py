@@ -9,7 +9,7 @@ import json
 from bridge.cli.common import add_port, paths_from, port_from, print_json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rpc", help="call a method of the running bridge (prints the JSON result)")
     p.add_argument("method", help="e.g. bridge.hello, od.resolve, vitale.read")
     p.add_argument("params", nargs="?", help="JSON object or array of params")

@@ -9,7 +9,7 @@ from bridge.cli.common import add_driver, add_port, port_from, prepare, until_st
 from bridge.settings import Settings
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the localhost WebSocket server")
     add_port(p)
     add_driver(p)

@@ -16,12 +16,17 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.virtualcards.timing import TimingModel
 
 DEFAULT_VITALE = "famille"
 DEFAULT_CPS = "cps3"
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "simulate",
         help="run a PC/SC bench with virtual Vitale and CPS cards (no hardware)",
@@ -75,7 +80,7 @@ def add_timing(p: argparse.ArgumentParser) -> None:
                    help=f"card processing time per command, for --timing real (default {DEFAULT_PROCESSING * 1e3:g})")
 
 
-def timing_model(args: argparse.Namespace):
+def timing_model(args: argparse.Namespace) -> TimingModel:
     """The timing model of --clock-mhz / --processing-ms (SetupError when out of range)."""
     from bridge.errors import SetupError
     from bridge.virtualcards.timing import TimingModel
@@ -103,7 +108,7 @@ def list_profiles(as_json: bool) -> int:
     return 0
 
 
-def _print_status(status: list[dict], env: dict[str, str]) -> None:
+def _print_status(status: list[dict[str, Any]], env: dict[str, str]) -> None:
     for s in status:
         card = f"{s['profile']} ({s['cardType']})" if s["profile"] else "empty"
         print(f"  {s['pcscReader'] or s['reader']:<16} {card}")
@@ -165,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     bench.allow_remote_stop = True
     bench.stop_requested = stop
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -176,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         if args.cps.lower() != "none":
             bench.insert(args.cps, "CPS")
         if args.json:
-            print_json({"status": bench.status(), "env": bench.env, "pcscdPid": bench.daemon.pid,
+            print_json({"status": bench.status(), "env": bench.env, "pcscdPid": bench.daemon.pid if bench.daemon else None,
                         "timing": bench.timing})
         else:
             print(f"vitale-bridge simulate: virtual readers ready, {bench.timing} timing (Ctrl-C to stop)")

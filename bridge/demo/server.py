@@ -8,6 +8,7 @@ files under ``static/`` and of the SDK (``/sdk/vitale-bridge.js``, ``/sdk/protoc
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import partial
 from http import HTTPStatus
@@ -55,7 +56,7 @@ class _Handler(SimpleHTTPRequestHandler):
             return str(STATIC_DIR / "__missing__")
         return str(STATIC_DIR / name)
 
-    def guess_type(self, path) -> str:  # type: ignore[override]
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
         return CONTENT_TYPES.get(Path(str(path)).suffix, "application/octet-stream")
 
     def end_headers(self) -> None:
@@ -67,7 +68,7 @@ class _Handler(SimpleHTTPRequestHandler):
         )
         super().end_headers()
 
-    def list_directory(self, path):  # type: ignore[override]
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
         self.send_error(HTTPStatus.NOT_FOUND)
 
     def do_POST(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +42,11 @@ class Record:
         return cls(path, dict(data.get("files", {})), list(data.get("dirs", [])), list(data.get("registry", [])))
 
     def save(self) -> None:
+        from bridge.fileio import write_json
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
         body = {"version": RECORD_VERSION, "files": self.files, "dirs": self.dirs, "registry": self.registry}
-        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json(self.path, body, mode=0o644)
 
     @property
     def empty(self) -> bool:
@@ -70,13 +69,10 @@ def _makedirs(path: Path, record: Record) -> None:
 
 
 def _write(path: Path, content: str, mode: int) -> bytes:
+    from bridge.fileio import atomic_write
+
     data = content.encode("utf-8")
-    tmp = path.with_name(path.name + ".vb-tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    if os.name == "posix":
-        os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    atomic_write(path, data, mode=mode)
     return data
 
 
@@ -98,7 +94,7 @@ def install(plan: Plan, registry: Any = None) -> list[str]:
             done.append(f"wrote {path}")
         if plan.registry:
             if registry is None:
-                import winreg as registry  # noqa: PLC0415 - Windows only
+                import winreg as registry  # Windows only
             for r in plan.registry:
                 hive = getattr(registry, "HKEY_CURRENT_USER" if r.hive == "HKCU" else "HKEY_LOCAL_MACHINE")
                 with registry.CreateKeyEx(hive, r.key, 0, registry.KEY_WRITE) as key:
@@ -134,7 +130,7 @@ def uninstall(record_path: Path, registry: Any = None) -> list[str]:
         done.append(f"removed {path}")
     if record.registry:
         if registry is None:
-            import winreg as registry  # noqa: PLC0415 - Windows only
+            import winreg as registry  # Windows only
         for entry in list(record.registry):
             hive = getattr(registry, "HKEY_CURRENT_USER" if entry["hive"] == "HKCU" else "HKEY_LOCAL_MACHINE")
             where = f"{entry['hive']}\\{entry['key']}"

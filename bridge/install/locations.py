@@ -83,7 +83,7 @@ def manifest_dirs(platform: Platform, scope: Scope, browser: str, *, home: str, 
     user_dir, system_dir = table[browser]
     if scope == "user":
         return [PurePosixPath(home, user_dir)]
-    dirs = [PurePosixPath(system_dir)]
+    dirs: list[PurePath] = [PurePosixPath(system_dir)]
     if platform == "linux" and browser == "firefox" and lib64:
         dirs.append(PurePosixPath(LINUX_FIREFOX_LIB64))
     return dirs

@@ -11,10 +11,10 @@ of ours, so that program must be an executable file:
 
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any
 
+from bridge.fileio import json_text
 from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
 
 DESCRIPTION = "vitale-bridge: reads the carte Vitale and the CPS for web EHRs"
@@ -40,7 +40,7 @@ def manifest(family: str, host_path: str) -> dict[str, Any]:
 
 
 def manifest_text(family: str, host_path: str) -> str:
-    return json.dumps(manifest(family, host_path), indent=2) + "\n"
+    return json_text(manifest(family, host_path)) + "\n"
 
 
 def launcher_text(platform: str, python: str, home: str | None = None) -> str:

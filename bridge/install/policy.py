@@ -86,7 +86,8 @@ def web_origin(origin: str) -> str:
     parts = urlsplit(origin)
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number in range
-        host_ok = bool(parts.hostname) and (parts.netloc.startswith("[") or _HOST.fullmatch(parts.hostname) is not None)
+        hostname = parts.hostname or ""
+        host_ok = bool(hostname) and (parts.netloc.startswith("[") or _HOST.fullmatch(hostname) is not None)
     except ValueError:
         host_ok = False
     shape_ok = (

@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.output} is up to date")
         return 0
+    from bridge.fileio import atomic_write
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
+    atomic_write(args.output, data, mode=0o644)
     print(f"wrote {args.output} ({len(data)} bytes)")
     return 0
 

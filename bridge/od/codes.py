@@ -69,4 +69,4 @@ def normalize(name: str, value: Any) -> str:
         raise InvalidOdCodeError(name, value, "only the digits 0-9 are allowed")
     if len(value) > width:
         raise InvalidOdCodeError(name, value, f"longer than {width} digits")
-    return value.zfill(width)
+    return str(value).zfill(width)

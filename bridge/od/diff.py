@@ -41,9 +41,10 @@ def version_key(version: str | None) -> tuple[int, ...] | None:
 
 def _change(kind: str, old: OdRow | None, new: OdRow | None) -> OdRowChange:
     row = new or old
-    assert row is not None
+    if row is None:
+        raise ValueError("a row change needs the old row, the new one or both")
     return OdRowChange(
-        change=kind,  # type: ignore[arg-type]
+        change=kind,
         regime=row.regime, caisse=row.caisse, centre=row.centre, libelle=row.libelle,
         od=old.od if old else None,
         code_centre_informatique=old.code_centre_informatique if old else None,

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from bridge.errors import OdTableError
-from bridge.fileio import atomic_write, file_lock
+from bridge.fileio import atomic_write, file_lock, json_text
 from bridge.settings import Paths
 
 EMBEDDED = "embedded"
@@ -54,7 +53,7 @@ def write(path: Path, data: bytes) -> None:
 
 
 def write_state(folder: Path, state: dict[str, str]) -> None:
-    data = json.dumps({**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2)
+    data = json_text({**state, "changedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
     write(folder / STATE_FILE, data.encode())
 
 

@@ -287,7 +287,7 @@ class _Parser:
                 f"the header lacks the column(s) {', '.join(LABELS[m] for m in missing)} "
                 f"(found: {'; '.join(f.strip() for f in fields)})",
             )
-        ignored = [f.strip() for f, m in zip(fields, mapped) if m is None]
+        ignored = [f.strip() for f, m in zip(fields, mapped, strict=False) if m is None]
         if ignored:
             self.warn(f"columns not used by the bridge were ignored: {', '.join(ignored)}")
         return mapped, True
@@ -322,7 +322,7 @@ class _Parser:
                     return None
             codes[name] = value
         optional = {name: (fields[i].strip() or None) for name, i in index.optional}
-        return OdRow(libelle=libelle, line=number, **codes, **optional)
+        return OdRow(libelle=libelle, line=number, **codes, **optional)  # type: ignore[arg-type]  # the named codes are str, the optional ones str | None
 
 
 @dataclass(frozen=True)

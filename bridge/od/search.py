@@ -94,13 +94,13 @@ class SearchIndex:
         lists: dict[str, dict[str, list[int]]] = {f: {} for f in ("lib", "com", "grams", "exact", "postal", "od", "caisse", "regime")}
         for i, row in enumerate(rows):
             lib_words = set(self.libelles[i].split())
+            postal = row.code_postal or ""
             keys = {
                 "lib": {w[:n] for w in lib_words for n in range(1, len(w) + 1)},
                 "grams": {w[s : s + n] for w in lib_words for n in range(1, _GRAMS + 1) for s in range(len(w) - n + 1)},
                 "com": {w[:n] for w in self.communes[i].split() for n in range(1, len(w) + 1)},
                 "exact": (self.libelles[i],), "od": (row.od,), "caisse": (row.caisse,), "regime": (row.regime,),
-                "postal": [row.code_postal[:n] for n in range(2, 6)]
-                if (row.code_postal or "").isdigit() and len(row.code_postal or "") == 5 else (),
+                "postal": [postal[:n] for n in range(2, 6)] if postal.isdigit() and len(postal) == 5 else (),
             }
             for field, values in keys.items():
                 target = lists[field]
@@ -169,7 +169,7 @@ class SearchIndex:
             total += bits.bit_count()
             for i in islice(_positions(bits), limit - len(hits)):
                 label = usual(i) if callable(usual) else usual
-                hits.append(OdSearchHit(organisme=self._answer(i), score=score, matched_on=on, usual_name=label))  # type: ignore[arg-type]
+                hits.append(OdSearchHit(organisme=self._answer(i), score=score, matched_on=on, usual_name=label))
         return OdSearchResult(query=query, table_version=self.table.version, total=total, results=hits)
 
     def _answer(self, i: int) -> OrganismeDestinataire:
@@ -189,12 +189,12 @@ class SearchIndex:
         """Digits: a (régime, caisse, centre) prefix, an OD code, a caisse or a postal code."""
         parts = re.split(r"[ /.\-]", query)
         widths = list(WIDTHS.values())
-        if len(parts) > 1 and any(len(p) > w for p, w in zip(parts, widths)):
+        if len(parts) > 1 and any(len(p) > w for p, w in zip(parts, widths, strict=False)):
             return []
         # Every part but the last is complete, so pad it; the last may be a prefix. With all
         # three parts, the padded last one is also the whole centre (99 751 601 = 997510601).
-        prefix = "".join(p.zfill(w) for p, w in zip(parts[:-1], widths)) + parts[-1]
-        whole = "".join(p.zfill(w) for p, w in zip(parts, widths)) if len(parts) == 3 else prefix
+        prefix = "".join(p.zfill(w) for p, w in zip(parts[:-1], widths, strict=False)) + parts[-1]
+        whole = "".join(p.zfill(w) for p, w in zip(parts, widths, strict=False)) if len(parts) == 3 else prefix
         levels: list[Level] = [
             (100, "code", self._key_range(whole, exact=True) | self._key_range(prefix, exact=True), None),
             (90 - max(0, 9 - len(prefix)), "code", self._key_range(prefix), None),
@@ -280,7 +280,7 @@ class SearchIndex:
         """The usual names of row *i* that words of the query start (level 35)."""
         bit = 1 << i
         labels = [
-            usual.label for (usual, bits), prefixes in zip(self.usual, self.usual_prefixes)
+            usual.label for (usual, bits), prefixes in zip(self.usual, self.usual_prefixes, strict=False)
             if bits & bit and any(t in prefixes for t in tokens)
         ]
         return " + ".join(labels) or None

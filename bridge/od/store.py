@@ -29,8 +29,8 @@ from pathlib import Path
 
 from bridge.errors import OdImportSuspiciousError, OdTableError
 from bridge.od import diff, folder, snapshot
-from bridge.od.diff import OdDiff
 from bridge.od.models import (
+    OdDiff,
     OdImportReport,
     OdInfo,
     OdRegimes,
@@ -78,7 +78,6 @@ class OdStore:
         #: Why the active table is not the one state.json names (damaged file), for od info.
         self._problem: str | None = None
         self._state_problem: str | None = None
-        self._previous_version: str | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._warm_handle: asyncio.TimerHandle | None = None
         self._state_path = os.fspath(paths.od_dir / STATE_FILE)  # a str: stat() on every request
@@ -221,7 +220,7 @@ class OdStore:
             version=version,
             row_count=len(table),
             wildcard_count=table.wildcard_count,
-            layout=parsed.layout,  # type: ignore[arg-type]
+            layout=parsed.layout,
             encoding=parsed.encoding,
             quoted=parsed.quoted,
             header=parsed.header,
@@ -312,7 +311,7 @@ class OdStore:
             previous_version=previous.version,
             source=table.source.kind,
             row_count=len(table),
-            reason=reason,  # type: ignore[arg-type]
+            reason=reason,
         )
         for listener in list(self._listeners):
             try:

@@ -15,11 +15,14 @@ import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bridge.errors import OdNotFoundError
 from bridge.od.codes import WILDCARD_CENTRE, normalize
 from bridge.od.models import OdRegime, OdSource, OrganismeDestinataire
+
+if TYPE_CHECKING:
+    from bridge.od.search import SearchIndex
 
 #: Results kept per table for keys that only match through the wildcard (bounded: a client
 #: sending random centres must not grow memory without limit).
@@ -113,7 +116,7 @@ class OdTable:
         self._cache: dict[Key, OrganismeDestinataire] = {}
         self._wildcard_models: dict[tuple[str, str], OrganismeDestinataire] = {}
         self._wildcard_cached = 0
-        self._search_index = None
+        self._search_index: SearchIndex | None = None
 
     # --- resolution ----------------------------------------------------------------------------
 
@@ -166,7 +169,7 @@ class OdTable:
         fields = row._asdict()
         del fields["line"]
         fields["regime_name"] = row.regime_name or self.regime_names.get(row.regime)
-        return OrganismeDestinataire(**fields, table_version=self.version, matched=matched)  # type: ignore[arg-type]
+        return OrganismeDestinataire(**fields, table_version=self.version, matched=matched)
 
     def exact(self, row: OdRow) -> OrganismeDestinataire:
         """The ``exact`` answer for one of this table's rows (used by search)."""
@@ -202,7 +205,7 @@ class OdTable:
             return name
         return next((r.regime_name for r in self.rows if r.regime == code and r.regime_name), None)
 
-    def search_index(self):  # type: ignore[no-untyped-def]
+    def search_index(self) -> SearchIndex:
         """Built on first use only, so that loading stays fast; once, even from two threads
         (the store builds it in a worker thread while a search may arrive)."""
         if self._search_index is None:

@@ -12,6 +12,11 @@ from bridge.rpc.protocol import (
 from bridge.rpc.session import Peer, Session
 
 __all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
     "CallContext",
     "Dispatcher",
     "Method",
@@ -19,9 +24,4 @@ __all__ = [
     "Session",
     "error_to_wire",
     "notification",
-    "PARSE_ERROR",
-    "INVALID_REQUEST",
-    "METHOD_NOT_FOUND",
-    "INVALID_PARAMS",
-    "INTERNAL_ERROR",
 ]

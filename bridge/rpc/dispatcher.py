@@ -47,7 +47,7 @@ class CallContext(Generic[App]):
     method: str = ""
 
 
-Handler = Callable[[Any, CallContext], Awaitable[Any] | Any]
+Handler = Callable[[Any, CallContext[Any]], Awaitable[Any] | Any]
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Method:
     token_only: bool = False
 
     @functools.cached_property
-    def result_adapter(self) -> TypeAdapter:
+    def result_adapter(self) -> TypeAdapter[Any]:
         """Built on the first call, not at registration (start-up time of the native host)."""
         return TypeAdapter(self.result)
 
@@ -105,7 +105,7 @@ def _reject_constant(name: str) -> Any:
 _decoder = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def decode(raw: str | bytes) -> Any:
+def decode(raw: str | bytes | bytearray) -> Any:
     if isinstance(raw, (bytes, bytearray)):
         raw = bytes(raw).decode("utf-8")  # UnicodeDecodeError is a ValueError
     return _decoder.decode(raw)
@@ -124,6 +124,8 @@ class Dispatcher:
     def __init__(self, app: Any = None) -> None:
         self.app = app
         self.methods: dict[str, Method] = {}
+        #: rpc.discover's document and the method names it was built for (bridge.rpc.openrpc).
+        self.openrpc_cache: tuple[tuple[str, ...], dict[str, Any]] | None = None
 
     # --- registration ------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class Dispatcher:
             return error_to_wire(id_, exc)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place where anything unexpected lands
+        except Exception as exc:  # the one place where anything unexpected lands
             # The type and place only: messages and locals may carry personal data.
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:
@@ -270,7 +272,7 @@ class Dispatcher:
                 raise _PositionalMismatch(
                     f"Invalid params: {method.name} takes at most {len(fields)} positional params"
                 )
-            params = dict(zip(fields, params))
+            params = dict(zip(fields, params, strict=False))
         return method.params.model_validate(params)
 
 

@@ -20,10 +20,10 @@ REF = "#/components/schemas/{model}"
 def document(dispatcher: Dispatcher) -> dict[str, Any]:
     """The document, built once per set of registered methods: building it costs ~50 ms of
     CPU on the event loop, which any client could otherwise make the bridge pay at will."""
-    cached = dispatcher.__dict__.get("_openrpc")
+    cached = dispatcher.openrpc_cache
     key = tuple(dispatcher.methods)
     if cached is None or cached[0] != key:
-        cached = dispatcher.__dict__["_openrpc"] = (key, _build(dispatcher))
+        cached = dispatcher.openrpc_cache = (key, _build(dispatcher))
     return cached[1]
 
 

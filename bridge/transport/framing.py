@@ -101,4 +101,4 @@ class FrameDecoder:
                 f"a message announced {length} bytes, more than the limit of {self.max_size} "
                 f"(--max-message-size).{hint}"
             )
-        return length
+        return int(length)

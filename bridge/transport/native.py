@@ -257,7 +257,7 @@ def claim_stdout() -> int:
     frames = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    if os.name == "nt":  # the browsers need binary pipes: no CRLF translation
+    if sys.platform == "win32":  # the browsers need binary pipes: no CRLF translation
         import msvcrt
 
         msvcrt.setmode(0, os.O_BINARY)

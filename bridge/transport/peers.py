@@ -152,13 +152,13 @@ def parse_diag_answer(data: bytes, local: Address, remote: Address) -> int | Non
     if type_ != _SOCK_DIAG_BY_FAMILY or len(msg) < 4 + _DIAG_ID.size + _DIAG_ID_TAIL.size + 20:
         return None
     _, state = msg[0], msg[1]
-    sport, dport, src, dst = _DIAG_ID.unpack_from(msg, 4)
+    sport, dport, src, _dst = _DIAG_ID.unpack_from(msg, 4)
     if (sport, dport) != (remote[1], local[1]) or state in _NO_OWNER_STATES:
         return None
     if src[: len(_ip(remote[0]).packed)] != _ip(remote[0]).packed:
         return None
     (uid,) = struct.unpack_from("=I", msg, 4 + _DIAG_ID.size + _DIAG_ID_TAIL.size + 12)
-    return uid
+    return int(uid)
 
 
 def _netlink_peer_owner(local: Address, remote: Address) -> int | None:
@@ -207,7 +207,7 @@ _ROW6 = struct.Struct("<16sII16sIIII")  # local addr, scope, port, remote addr, 
 
 def _win_port(dword: int) -> int:
     """Windows stores a port in network byte order in the low 16 bits of a DWORD."""
-    return struct.unpack(">H", struct.pack("<I", dword)[:2])[0]
+    return int(struct.unpack(">H", struct.pack("<I", dword)[:2])[0])
 
 
 def parse_tcp_table(data: bytes, family: int) -> Iterator[Socket]:
@@ -235,6 +235,8 @@ def parse_tcp_table(data: bytes, family: int) -> Iterator[Socket]:
 
 
 def _windows_tables() -> list[Socket]:  # pragma: no cover - Windows only
+    if sys.platform != "win32":  # also tells mypy (on Linux) not to check the Windows calls below
+        raise OSError("Windows only")
     import ctypes
     from ctypes import wintypes
 
@@ -256,6 +258,8 @@ def _windows_tables() -> list[Socket]:  # pragma: no cover - Windows only
 
 def _windows_sid(pid: int | None) -> str | None:  # pragma: no cover - Windows only
     """The user SID (``S-1-5-21-...``) of process *pid* (this process when None)."""
+    if sys.platform != "win32":  # also tells mypy (on Linux) not to check the Windows calls below
+        raise OSError("Windows only")
     import ctypes
     from ctypes import wintypes
 
@@ -307,7 +311,7 @@ def find_peer(rows: list[Socket], local: Address, remote: Address) -> Socket | N
 def find_listeners(rows: list[Socket], port: int, host: str) -> list[Socket]:
     """The listening sockets a client connecting to host:port may reach (wildcards included)."""
     target = _ip(host)
-    wildcard = {ipaddress.ip_address("0.0.0.0"), ipaddress.ip_address("::")}
+    wildcard = {ipaddress.ip_address("0.0.0.0"), ipaddress.ip_address("::")}  # noqa: S104 - compared, not bound
     return [r for r in rows if r.listening and r.local[1] == port and (r.local[0] == target or r.local[0] in wildcard)]
 
 

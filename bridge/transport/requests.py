@@ -16,6 +16,7 @@ connection (benchmarks/bench_fairness.py). Replies are bounded (:data:`MAX_REPLY
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -130,7 +131,7 @@ class RequestRunner:
         would take it over gets RESULT_TOO_LARGE instead."""
         dispatcher = self.bridge.dispatcher
         slow: list[asyncio.Task[str | None]] = []
-        parts: list[str] = []
+        parts: list[str | None] = []
         budget = [MAX_REPLY - 2 - len(busy) * 200]  # room for the brackets and the busy errors
 
         async def one(member: Any) -> str | None:
@@ -142,7 +143,7 @@ class RequestRunner:
 
         for member in members:
             if dispatcher.is_quick(member) or not isinstance(member, dict):
-                parts.append(await self._quick(lambda member=member: one(member)))
+                parts.append(await self._quick(functools.partial(one, member)))
             else:  # card reads of one batch run concurrently, as separate requests would
                 slow.append(asyncio.create_task(one(member)))
         try:

@@ -20,8 +20,8 @@ from websockets.http11 import Request, Response
 
 from bridge import __version__
 from bridge.app import Bridge
-from bridge.logs import Aggregated
 from bridge.errors import SetupError
+from bridge.logs import Aggregated
 from bridge.rpc import Peer
 from bridge.rpc.protocol import encode
 from bridge.settings import allowed_origins, load_or_create_token
@@ -158,7 +158,7 @@ class WebSocketServer:
     async def _serve(self, hosts: list[str] | str) -> Server:
         return await serve(
             self._handler,
-            hosts,
+            hosts,  # type: ignore[arg-type]  # asyncio's create_server takes a list of hosts; websockets types only one
             self.port,
             process_request=self._process_request,
             server_header=f"vitale-bridge/{__version__}",

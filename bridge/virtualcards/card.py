@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 from bridge.virtualcards import apdu
 from bridge.virtualcards.apdu import SW, Command, sw_bytes
 from bridge.virtualcards.timing import AtrParameters, TimingModel
+
+if TYPE_CHECKING:
+    from bridge.profiles import Profile
 
 #: Below this, pacing spins instead of sleeping (sleep overshoots by ~0.1 ms on Linux).
 _SPIN = 0.0003
@@ -37,6 +41,8 @@ def pace_until(deadline: float) -> None:
 class VirtualCard(ABC):
     #: Card type as the bridge names it (``vitale2``, ``cps3``...).
     card_type: str = "unknown"
+    #: The profile the card serves (set by each card's constructor).
+    profile: Profile
 
     def __init__(self, atr: bytes) -> None:
         self.atr = atr
@@ -59,7 +65,7 @@ class VirtualCard(ABC):
         self._pending = b""
         self.on_reset()
 
-    def on_reset(self) -> None:
+    def on_reset(self) -> None:  # noqa: B027 - an optional hook: most cards keep no other state
         pass
 
     # --- APDUs ------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ def build_tree(profile: CpsProfile) -> DF:
 
 
 class CpsCard(IsoCard):
+    profile: CpsProfile
+
     def __init__(self, profile: CpsProfile) -> None:
         self.profile = profile
         self.card_type = profile.card_type

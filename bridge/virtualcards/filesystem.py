@@ -7,6 +7,7 @@ where a file is created larger than what it holds; readers must stop at the padd
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bridge.virtualcards.tlv import tlv
@@ -74,7 +75,7 @@ class DF:
     def df(self, fid: int) -> DF | None:
         return next((d for d in self.dfs if d.fid == fid), None)
 
-    def walk(self):
+    def walk(self) -> Iterator[DF]:
         yield self
         for d in self.dfs:
             yield from d.walk()

@@ -56,7 +56,7 @@ class IsoCard(VirtualCard):
             return sw_bytes(SW.WRONG_LENGTH)
         if found is None:
             return sw_bytes(SW.FILE_NOT_FOUND)
-        if found == "p1":
+        if isinstance(found, str):  # "p1": a P1 this card does not know
             return sw_bytes(SW.INCORRECT_P1P2)
         if isinstance(found, DF):
             self.current_df, self.current_ef = found, None
@@ -68,7 +68,7 @@ class IsoCard(VirtualCard):
         fcp = found.fcp() if isinstance(found, DF) else found[1].fcp()
         return self.outgoing(fcp)
 
-    def _find(self, p1: int, data: bytes):
+    def _find(self, p1: int, data: bytes) -> DF | tuple[DF, EF] | str | None:
         if p1 == 0x04:
             return self.mf.by_name(data) if data else None
         if p1 in (0x00, 0x01, 0x02):

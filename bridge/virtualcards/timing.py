@@ -58,7 +58,8 @@ class AtrParameters:
             return cls()
         y1 = atr[1] >> 4
         pos = 2
-        ta1 = tc1 = None
+        ta1: int | None = None
+        tc1: int | None = None
         if y1 & 0x1:
             ta1 = atr[pos] if pos < len(atr) else None
             pos += 1
@@ -68,7 +69,7 @@ class AtrParameters:
             tc1 = atr[pos] if pos < len(atr) else None
         fi, di = 372, 1
         if ta1 is not None and _FI[ta1 >> 4] and _DI[ta1 & 0x0F]:
-            fi, di = _FI[ta1 >> 4], _DI[ta1 & 0x0F]
+            fi, di = _FI[ta1 >> 4] or fi, _DI[ta1 & 0x0F] or di
         guard = 0 if tc1 in (None, 255) else tc1
         return cls(fi, di, guard)
 

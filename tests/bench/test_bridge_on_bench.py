@@ -9,7 +9,7 @@ import os
 import pytest
 
 from bridge.client import BridgeClient
-from tests.support import start_server, stop_server
+from tests.helpers.servers import start_server, stop_server
 
 pytestmark = pytest.mark.timeout(90)
 

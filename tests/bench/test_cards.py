@@ -12,12 +12,11 @@ from bridge.virtualcards import make_card
 from bridge.virtualcards.cps import CpsCard
 from bridge.virtualcards.vitale1 import Vitale1Card
 from bridge.virtualcards.vitale2 import Vitale2Card
+from tests.helpers.card_apdus import T0Reader, fields, parse_tlv
 
 # Spelt from the public notes, independently of the cards' own constants.
 AID_VITALE = bytes.fromhex("D250000002564954414C45")
 AID_MF_VITALE = bytes.fromhex("D2500000024D465F564954414C45")
-
-from .conftest import T0Reader, fields, parse_tlv
 
 SELECT_MF = "00A40000023F00"
 SELECT_VITALE = "00A404000B" + AID_VITALE.hex()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bridge.bench.discover import ENV_SOCKET, running_bench
-from tests.support import free_port
+from tests.helpers.servers import free_port
 
 CLI = [sys.executable, "-m", "bridge"]
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from bridge import profiles
-
-from .conftest import T0Reader, fields, parse_tlv, pid_running, processes_mentioning
+from tests.helpers.card_apdus import T0Reader, fields, parse_tlv, pid_running, processes_mentioning
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,7 +46,7 @@ def _close_connections():
         try:
             conn.disconnect()
             conn.release()
-        except Exception:  # noqa: BLE001 - the card may be gone: that is what some tests do
+        except Exception:  # noqa: BLE001, S110 - the card may be gone: that is what some tests do
             pass
 
 

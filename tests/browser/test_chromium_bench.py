@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import (
+from tests.helpers.browser import (
     launch_chromium,
     open_extension_page,
     open_with_consent,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import answer_consent, launch_chromium, write_native_host
+from tests.helpers.browser import answer_consent, launch_chromium, write_native_host
 
 pytestmark = pytest.mark.browser
 

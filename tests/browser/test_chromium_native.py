@@ -13,8 +13,7 @@ import re
 import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID
-
-from .support import (
+from tests.helpers.browser import (
     RECORD_MESSAGES,
     answer_consent,
     launch_chromium,

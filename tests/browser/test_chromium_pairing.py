@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from .lookalike import LookalikeHost
-from .support import launch_chromium, open_extension_page, open_with_consent, set_extension_settings, type_pairing_code
+from tests.helpers.browser import (
+    launch_chromium,
+    open_extension_page,
+    open_with_consent,
+    set_extension_settings,
+    type_pairing_code,
+)
+from tests.helpers.lookalike import LookalikeHost
 
 pytestmark = pytest.mark.browser
 
@@ -105,8 +111,8 @@ def test_an_invalid_code_is_refused_and_not_stored(browser):
 def test_a_refusing_host_is_not_called_missing(browser, lookalike):
     """Something on the port refuses the handshake: FORBIDDEN with its own words, not "missing";
     an empty port: "not running"."""
-    from .lookalike import RefusingHost
-    from tests.support import free_port
+    from tests.helpers.lookalike import RefusingHost
+    from tests.helpers.servers import free_port
 
     ctx, ext_id = browser
     refusing = RefusingHost()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from .policy import chromium_policy
-from .support import launch_chromium, open_extension_page, write_native_host
+from tests.helpers.browser import launch_chromium, open_extension_page, write_native_host
+from tests.helpers.policy import chromium_policy
 
 pytestmark = pytest.mark.browser
 

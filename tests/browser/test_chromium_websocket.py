@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from .support import (
+from tests.helpers.browser import (
     RECORD_MESSAGES,
     launch_chromium,
     open_extension_page,

@@ -15,10 +15,9 @@ import re
 import pytest
 
 from bridge.identity import FIREFOX_ADDON_ID
-from tests.support import free_port
-
-from .policy import firefox_policy
-from .support import FIREFOX, _require, write_native_host
+from tests.helpers.browser import FIREFOX, _require, write_native_host
+from tests.helpers.policy import firefox_policy
+from tests.helpers.servers import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +29,7 @@ ARMED = "document.body && document.body.dataset.armed"
 @pytest.fixture
 async def firefox(extension_build, tmp_path):
     _require(FIREFOX, "firefox-esr")
-    from tests.browser.bidi import Firefox
+    from tests.helpers.bidi import Firefox
 
     home = tmp_path / "home"
     write_native_host(home / ".mozilla" / "native-messaging-hosts", tmp_path / "host-home", firefox=True)
@@ -93,7 +92,7 @@ async def test_firefox_demo_reads_through_native_messaging(firefox, demo_server)
 @pytest.fixture
 async def firefox_without_native_host(extension_build, tmp_path):
     _require(FIREFOX, "firefox-esr")
-    from .bidi import Firefox
+    from tests.helpers.bidi import Firefox
 
     (tmp_path / "home").mkdir()
     (tmp_path / "profile").mkdir()
@@ -158,7 +157,7 @@ async def firefox_with_policy(extension_build, demo_server, tmp_path):
     """Firefox started with a policies.json pre-approving the demo's origin and blocking the
     same page on localhost (the file is removed once Firefox has read it: policy.py)."""
     _require(FIREFOX, "firefox-esr")
-    from .bidi import Firefox
+    from tests.helpers.bidi import Firefox
 
     approved, blocked = demo_server.url.rstrip("/"), f"http://localhost:{demo_server.port}"
     home = tmp_path / "home"

@@ -3,8 +3,7 @@ import pytest
 from bridge.cards import apdu
 from bridge.cards.apdu import ApduProcessor, command, with_le
 from bridge.errors import CardCommunicationError, CardRemovedError, TimeoutError_
-
-from .scripted import ScriptedConnection
+from tests.helpers.scripted import ScriptedConnection
 
 ATR = "3B751300004509EA9000"
 

@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 from bridge.cli.main import main
-
-from .conftest import profile
+from tests.helpers.cards import profile
 
 
 def sim(*names):

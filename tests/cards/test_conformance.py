@@ -3,8 +3,7 @@
 import pytest
 
 from bridge.cards.conformance import DriverConformance, Rig
-
-from .conftest import profile
+from tests.helpers.cards import profile
 
 
 class TestSimulatorDriver(DriverConformance):

@@ -2,8 +2,7 @@ import pytest
 
 from bridge.cards.cps import CpsSession
 from bridge.errors import CardRemovedError, UnsupportedCardError
-
-from .scripted import ScriptedConnection
+from tests.helpers.scripted import ScriptedConnection
 
 CPS3 = "3BAC00402A001225006480000310009000"
 SELECT = "00A40904043F00D003"

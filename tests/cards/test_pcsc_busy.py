@@ -8,8 +8,7 @@ from smartcard import scard as s
 
 from bridge.doctor import _busy_readers
 from bridge.errors import CardCommunicationError, CardRemovedError, ReaderBusyError
-
-from .pcsc_helpers import ExclusiveHolder, inject_once, recording
+from tests.helpers.pcsc import ExclusiveHolder, inject_once, recording
 
 
 async def test_card_held_exclusively_gives_reader_busy_after_a_bounded_wait(vitale_readers, pcsc_bridge):

@@ -5,9 +5,8 @@ import asyncio
 import pytest
 
 from bridge.errors import CardRemovedError, NoCardError
-
-from .conftest import Recorder, apdu_log, until
-from .pcsc_helpers import pull_out_after, recording
+from tests.helpers.cards import Recorder, apdu_log, until
+from tests.helpers.pcsc import pull_out_after, recording
 
 
 async def test_insert_and_remove_events(vitale_readers, pcsc_bridge):

@@ -4,8 +4,7 @@ import pytest
 
 from bridge.api.cards import read_vitale
 from bridge.errors import CpsRequiredError, NoCardError, UnsupportedCardError
-
-from .pcsc_helpers import recording
+from tests.helpers.pcsc import recording
 
 
 async def test_readers_and_card_types(vitale_readers, pcsc_bridge):

@@ -5,8 +5,7 @@ import asyncio
 import pytest
 
 from bridge.client import BridgeClient, RpcError
-
-from .pcsc_helpers import pcsc_settings
+from tests.helpers.pcsc import pcsc_settings
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ import pytest
 
 from bridge.api.cards import read_vitale
 from bridge.errors import CpsRequiredError
-
-from .conftest import apdu_log, until
-from .pcsc_helpers import freeze_watcher
+from tests.helpers.cards import apdu_log, until
+from tests.helpers.pcsc import freeze_watcher
 
 
 def names(result) -> list[str]:

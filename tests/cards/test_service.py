@@ -13,8 +13,7 @@ from bridge.errors import (
     ReaderNotFoundError,
     UnsupportedCardError,
 )
-
-from .conftest import Recorder, apdu_log, profile, until
+from tests.helpers.cards import Recorder, apdu_log, profile, until
 
 
 async def test_no_reader_then_no_card(bridge):

@@ -7,8 +7,7 @@ import pytest
 from bridge.cards import tlv
 from bridge.cards.vitale import VitaleSession, parse_directory, parse_files
 from bridge.errors import CardCommunicationError, CardRemovedError, UnsupportedCardError
-
-from .scripted import ScriptedConnection
+from tests.helpers.scripted import ScriptedConnection
 
 ATR = "3B751300004509EA9000"
 SELECT_MF = "00A40000023F00"
@@ -181,7 +180,7 @@ def test_unknown_card_without_vitale_application():
 
 
 def test_removed_mid_read_gives_no_partial_result():
-    conn = ScriptedConnection(ATR, short_script(FAMILY_IDENTITY, FAMILY_NIRS)[:4] + [(READ_SFI2, "REMOVED")])
+    conn = ScriptedConnection(ATR, [*short_script(FAMILY_IDENTITY, FAMILY_NIRS)[:4], (READ_SFI2, "REMOVED")])
     with pytest.raises(CardRemovedError):
         VitaleSession(conn).read_clear()
 

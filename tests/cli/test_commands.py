@@ -8,20 +8,12 @@ import sys
 
 import pytest
 
-from tests.support import free_port, start_server, stop_server
+from tests.helpers.servers import free_port
 
 
 def cli(home, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bridge", "--home", str(home), *args],
                           capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cli") / "home"
-    served = start_server(home, None, "--driver", "simulator", "--profile", "famille")
-    yield served
-    stop_server(served)
 
 
 def test_rpc_prints_the_result_as_json(running):

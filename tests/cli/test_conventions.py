@@ -18,7 +18,7 @@ import pytest
 
 from bridge.cli.main import build_parser
 from bridge.errors import OdNotFoundError
-from tests.support import free_port
+from tests.helpers.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_DOC = ROOT / "docs" / "cli.md"
@@ -168,7 +168,7 @@ def interrupted_while_waiting(home) -> subprocess.CompletedProcess:
 
 
 def closed_stdout(home) -> subprocess.CompletedProcess:
-    from tests.cli.test_pipes import into_closed_pipe
+    from tests.helpers.pipes import into_closed_pipe
 
     return into_closed_pipe(home, "od", "search", "0", "--limit", "100")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bridge.client import BridgeClient
-from tests.support import free_port
+from tests.helpers.servers import free_port
 
 
 def pcscd_pids(parent: int | None = None) -> set[int]:

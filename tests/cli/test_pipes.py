@@ -14,27 +14,9 @@ import sys
 
 import pytest
 
-from tests.support import start_server, stop_server
+from tests.helpers.pipes import into_closed_pipe
 
 BROKEN_PIPE = 141
-
-
-def into_closed_pipe(home, *args: str) -> subprocess.CompletedProcess:
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # nobody will ever read: the first write fails with EPIPE
-    try:
-        return subprocess.run([sys.executable, "-m", "bridge", "--home", str(home), *args],
-                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
-    finally:
-        os.close(write_end)
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    home = tmp_path_factory.mktemp("pipes") / "home"
-    served = start_server(home, None, "--driver", "simulator", "--profile", "famille")
-    yield served
-    stop_server(served)
 
 
 @pytest.mark.parametrize("args", [

@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from bridge.errors import SetupError
-from bridge.fileio import atomic_write, file_lock
+from bridge.fileio import atomic_write, file_lock, json_text, write_json
+from bridge.settings import Paths, save_user_origins, user_origins
 from bridge.sysconfig import ENV_SYSTEM_CONFIG, SystemConfig, load_system_config
 
 
@@ -33,25 +34,49 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
 
-def test_concurrent_writers_never_clash(tmp_path):
-    target = tmp_path / "shared"
+def in_threads(work, *, times: int, threads: int = 4) -> list[BaseException]:
+    """Run ``work(i)`` *times* over in each of *threads* threads at once; the errors raised."""
     errors: list[BaseException] = []
 
-    def write(i: int) -> None:
+    def run(i: int) -> None:
         try:
-            for _ in range(50):
-                atomic_write(target, f"writer {i}\n" * 100)
+            for _ in range(times):
+                work(i)
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-    for t in threads:
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in started:
         t.start()
-    for t in threads:
+    for t in started:
         t.join()
-    assert not errors
+    return errors
+
+
+def test_concurrent_writers_never_clash(tmp_path):
+    target = tmp_path / "shared"
+    assert not in_threads(lambda i: atomic_write(target, f"writer {i}\n" * 100), times=50)
     lines = set(target.read_text().splitlines())
     assert len(lines) == 1  # one writer's whole content, never a mix
+
+
+def test_json_files_are_utf8_indented_and_user_only(tmp_path):
+    target = tmp_path / "state.json"
+    write_json(target, {"libellé": "CPAM de l'Ariège", "n": [1, 2]})
+    text = target.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and "CPAM de l'Ariège" in text and "\\u" not in text
+    assert text.startswith('{\n  "libellé"')  # indented for people
+    assert json.loads(text) == {"libellé": "CPAM de l'Ariège", "n": [1, 2]}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json_text({"a": "é"}, indent=None) == '{"a": "é"}'  # JSON lines: one line
+
+
+def test_the_origins_file_is_written_whole_by_concurrent_savers(tmp_path):
+    """It had a fixed temporary name (origins.tmp): two savers at once could clash."""
+    paths = Paths.resolve(tmp_path / "home")
+    assert not in_threads(lambda i: save_user_origins(paths, [f"https://ehr{i}.example"]), times=30)
+    assert len(user_origins(paths)) == 1
+    assert not [p for p in paths.origins_file.parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_file_lock_is_exclusive(tmp_path):

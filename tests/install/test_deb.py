@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import pytest
 
 from bridge import __version__
 from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
+from tests.helpers.hostproc import CHROME_ORIGIN, Host, hello
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "native"))
-
-from hostproc import CHROME_ORIGIN, Host, hello  # noqa: E402
 
 pytestmark = [pytest.mark.package, pytest.mark.timeout(1800)]
 
@@ -236,7 +233,7 @@ def test_chromium_reaches_the_installed_host_and_reads_a_bench_card(installed, v
     """System Chromium, the packaged extension loaded, finds the installed host through
     /etc/chromium/native-messaging-hosts/ (nothing in its profile) and reads a card that the
     virtual PC/SC bench holds."""
-    from tests.browser.support import CHROMIUM, _require, launch_chromium, open_with_consent
+    from tests.helpers.browser import CHROMIUM, _require, launch_chromium, open_with_consent
 
     _require(CHROMIUM, "chromium")
     from playwright.sync_api import sync_playwright

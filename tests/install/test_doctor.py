@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import free_port, start_server, stop_server
+from tests.helpers.servers import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -88,8 +88,7 @@ def test_installed_launcher_starts_a_working_host(env):
     user_home = Path(env["HOME"])
     cli(env, "install", "--browser", "chromium")
     launcher = json.loads((user_home / CHROMIUM_DIR / NAME).read_text())["path"]
-    sys.path.insert(0, str(ROOT / "tests" / "native"))
-    from hostproc import CHROME_ORIGIN, frame, hello
+    from tests.helpers.hostproc import CHROME_ORIGIN, frame, hello
 
     proc = subprocess.run([launcher, CHROME_ORIGIN], input=frame(hello(5)), capture_output=True, timeout=60,
                           env={**env, "VITALE_BRIDGE_HOME": ""})  # the launcher carries --home itself
@@ -144,22 +143,22 @@ class FakeRegistry:
         def __exit__(self, *exc):
             return False
 
-    def CreateKeyEx(self, hive, key, reserved, access):  # noqa: N802 - winreg's names
+    def CreateKeyEx(self, hive, key, reserved, access):  # winreg's names
         return self._Key(self, hive, key)
 
-    def OpenKey(self, hive, key):  # noqa: N802
+    def OpenKey(self, hive, key):
         if (hive, key) not in self.values:
             raise FileNotFoundError(key)
         return self._Key(self, hive, key)
 
-    def SetValueEx(self, key, name, reserved, kind, value):  # noqa: N802
+    def SetValueEx(self, key, name, reserved, kind, value):
         assert name == "" and kind == self.REG_SZ
         self.values[key.where] = value
 
-    def QueryValueEx(self, key, name):  # noqa: N802
+    def QueryValueEx(self, key, name):
         return self.values[key.where], self.REG_SZ
 
-    def DeleteKey(self, hive, key):  # noqa: N802
+    def DeleteKey(self, hive, key):
         del self.values[(hive, key)]
 
 

@@ -7,7 +7,13 @@ from pathlib import PureWindowsPath
 
 import pytest
 
-from bridge.identity import CHROME_EXTENSION_ID, EXTENSION_PUBLIC_KEY, FIREFOX_ADDON_ID, NATIVE_HOST_NAME, chrome_extension_id
+from bridge.identity import (
+    CHROME_EXTENSION_ID,
+    EXTENSION_PUBLIC_KEY,
+    FIREFOX_ADDON_ID,
+    NATIVE_HOST_NAME,
+    chrome_extension_id,
+)
 from bridge.install import locations as loc
 from bridge.install.plan import make_plan, resolve_browsers
 

@@ -15,8 +15,8 @@ import pytest
 from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
 from bridge.install.locations import BROWSERS
 from bridge.install.policy import (
-    managed_settings,
     make_policy_plan,
+    managed_settings,
     merge_firefox,
     unmerge_firefox,
 )

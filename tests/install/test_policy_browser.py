@@ -1,7 +1,7 @@
 """What ``vitale-bridge policy`` writes is what a real Chromium hands to the extension.
 
 The policy is written to the real path, /etc/chromium/policies/managed/, but inside a private
-mount namespace where /etc/chromium is a copy (tests/install/policy_probe.py): the machine's
+mount namespace where /etc/chromium is a copy (tests/helpers/policy_probe.py): the machine's
 browsers and the other tests never see it. Needs root (unshare, mount) and Chromium. The
 extension's own behaviour with those values (no consent window for a pre-approved origin...)
 is tested with the extension (tests/browser/).
@@ -20,7 +20,7 @@ import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID
 from tests.browser.conftest import extension_build  # noqa: F401 - the fixture, shared
-from tests.browser.support import CHROMIUM, _require
+from tests.helpers.browser import CHROMIUM, _require
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -36,7 +36,7 @@ def test_chromium_gives_the_extension_the_managed_storage_policy_wrote(extension
     args = ["--origin", "https://ehr.example.fr", "--origin", "http://localhost:8080",
             "--blocked-origin", "https://evil.example.fr", "--transport", "native", "--websocket-port", "28000"]
     proc = subprocess.run(
-        ["unshare", "-m", "--propagation", "private", sys.executable, str(ROOT / "tests/install/policy_probe.py"),
+        ["unshare", "-m", "--propagation", "private", sys.executable, "-m", "tests.helpers.policy_probe",
          str(extension_build["chrome"]), str(tmp_path), json.dumps(args)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )

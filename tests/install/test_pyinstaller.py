@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "native"))
+from tests.helpers.hostproc import CHROME_ORIGIN, Host, hello
 
-from hostproc import CHROME_ORIGIN, Host, hello  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -139,9 +138,8 @@ def test_install_points_the_manifests_at_the_binary(frozen_host, home, tmp_path)
 
 def test_binary_reads_the_cps_holder_through_pkcs11(frozen_host, home, tmp_path):
     """python-pkcs11 and cryptography ship inside: ``cps`` reads a SoftHSM token (see tests/pkcs11)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.pkcs11 import certs
-    from tests.pkcs11.softhsm import MODULE, SoftHsm, available
+    from tests.helpers import certs
+    from tests.helpers.softhsm import MODULE, SoftHsm, available
 
     if not available():
         message = "SoftHSM2 and pkcs11-tool are needed: apt-get install softhsm2 opensc"

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostproc import CHROME_ORIGIN
 
 from bridge.identity import CHROME_EXTENSION_ID, EXTENSION_PUBLIC_KEY, NATIVE_HOST_NAME
 from bridge.install.manifest import launcher_text, manifest_text
+from tests.helpers.hostproc import CHROME_ORIGIN
 
 EXTENSION = Path(__file__).resolve().parent / "extension"
 CHROMIUM = "/usr/bin/chromium"

@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
-from hostproc import CHROME_ORIGIN, Host, frame, hello
 
 from bridge.transport.native import EXIT_PROTOCOL
+from tests.helpers.hostproc import CHROME_ORIGIN, Host, frame, hello
 
 FIREFOX_ARGS = ["/usr/lib/mozilla/native-messaging-hosts/fr.vitale_bridge.host.json", "vitale-bridge@vitale-bridge.org"]
 
@@ -66,7 +66,7 @@ def test_many_frames_in_one_write(spawn):
 
 def test_clean_eof_without_any_message(spawn):
     host = spawn()
-    code, rest, err = host.finish(timeout=10)
+    code, rest, _err = host.finish(timeout=10)
     assert (code, rest) == (0, b"")
 
 

@@ -8,13 +8,13 @@ import json
 import os
 
 import pytest
-from hostproc import CHROME_ORIGIN, frame, hello
 
 from bridge.app import Bridge
 from bridge.rpc import CallContext
 from bridge.transport import native
 from bridge.transport.native import MAX_OUTGOING, FrameReader, NativeHost
 from bridge.wire import WireModel
+from tests.helpers.hostproc import CHROME_ORIGIN, frame, hello
 
 
 class Size(WireModel):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from od_testdata import FIXTURES, write_tod  # noqa: E402
+from tests.helpers.od_testdata import FIXTURES, write_tod
 
 
 @pytest.fixture

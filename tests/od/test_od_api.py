@@ -20,7 +20,10 @@ def bridge(settings):
     return Bridge(settings)
 
 
-async def call(bridge, method, params=None, *, peer=Peer(transport="inproc", authenticated_by="local")):
+LOCAL = Peer(transport="inproc", authenticated_by="local")
+
+
+async def call(bridge, method, params=None, *, peer=LOCAL):
     session = bridge.open_session(peer)
     request = {"jsonrpc": "2.0", "id": 1, "method": method}
     if params is not None:

@@ -10,7 +10,7 @@ import sys
 
 from bridge.doctor import DEFAULT_OD_MAX_AGE_DAYS, OK, WARN, od_table_check
 from bridge.od.store import STATE_FILE, OdStore
-from od_testdata import official_file
+from tests.helpers.od_testdata import official_file
 
 
 def _age(store: OdStore, days: int) -> None:

@@ -15,7 +15,7 @@ import pytest
 from bridge.errors import OdTableError
 from bridge.od import files
 from bridge.od.official import read_official
-from od_testdata import HEADER_6
+from tests.helpers.od_testdata import HEADER_6
 
 posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs and /dev/zero are POSIX")
 

@@ -12,7 +12,7 @@ from bridge.cli.main import EXIT_ERROR, main
 from bridge.errors import OdImportSuspiciousError
 from bridge.od.diff import REMOVED_SHARE
 from bridge.od.store import OdStore, load_embedded
-from od_testdata import official_file
+from tests.helpers.od_testdata import official_file
 
 EMBEDDED = load_embedded()
 

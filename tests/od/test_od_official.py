@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bridge.errors import OdTableError
 from bridge.od.official import decode, parse_official, read_official
-from od_testdata import HEADER_6
+from tests.helpers.od_testdata import HEADER_6
 
 
 def test_six_columns_quoted_latin1_crlf(fixtures):
@@ -65,7 +65,7 @@ def test_columns_are_found_by_name_not_position(fixtures):
 
 
 def test_decoding_rule():
-    assert decode("é".encode("utf-8")) == ("é", "utf-8")
+    assert decode("é".encode()) == ("é", "utf-8")
     assert decode("é".encode("latin-1")) == ("é", "latin-1")
     assert decode(b"\xef\xbb\xbfabc") == ("abc", "utf-8")
     assert decode(b"\x80") == ("€", "windows-1252")

@@ -91,3 +91,15 @@ def test_nothing_matches(index):
 
 def test_ranking_is_stable(index):
     assert index.search("paris").results == index.search("paris").results
+
+
+def test_a_row_without_postal_code_is_searchable():
+    """A row whose file gave no code postal (optional column) is indexed by its other fields."""
+    from bridge.od.models import OdSource
+    from bridge.od.table import OdRow, OdTable
+
+    rows = [OdRow("01", "751", "0000", "CPAM PARIS", "751", "036", code_postal="75019"),
+            OdRow("01", "972", "0000", "CGSS MARTINIQUE", "972", "036")]
+    table = OdTable(rows, version="1", source=OdSource(kind="imported"))
+    assert libelles(table.search_index().search("martinique")) == ["CGSS MARTINIQUE"]
+    assert libelles(table.search_index().search("75019")) == ["CPAM PARIS"]

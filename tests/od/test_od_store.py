@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from bridge.errors import OdTableError
 from bridge import fileio
+from bridge.errors import OdTableError
 from bridge.od import store as store_module
 from bridge.od.store import STATE_FILE, OdStore
-from od_testdata import HEADER_6, marked_table
+from tests.helpers.od_testdata import HEADER_6, marked_table
 
 
 @pytest.fixture
@@ -224,7 +224,7 @@ def test_two_imports_at_once_leave_a_consistent_state(paths, fixtures):
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=pair) for pair in zip(stores, files)]
+    threads = [threading.Thread(target=run, args=pair) for pair in zip(stores, files, strict=False)]
     for t in threads:
         t.start()
     for t in threads:

@@ -16,7 +16,7 @@ from bridge.cli.main import EXIT_ERROR, main
 from bridge.errors import OdImportSuspiciousError, SetupError
 from bridge.od.store import OdStore, load_embedded
 from bridge.od.update import fetch, update
-from od_testdata import official_file
+from tests.helpers.od_testdata import official_file
 
 EMBEDDED = load_embedded()
 
@@ -116,7 +116,7 @@ def https_server(tmp_path, monkeypatch):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(docroot), **kwargs)
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             seen.append(self.path)
             if self.path.startswith("/downgrade"):
                 self.send_response(302)
@@ -166,5 +166,5 @@ def test_https_refuses_an_untrusted_certificate(store, https_server, monkeypatch
     empty = tmp_path / "none.pem"
     empty.write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(empty))
-    with pytest.raises(SetupError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+    with pytest.raises(SetupError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         update(store, f"{base}/TOD.csv")

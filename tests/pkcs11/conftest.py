@@ -1,4 +1,4 @@
-"""SoftHSM2 stands in for the CPS's PKCS#11 view (see tests/pkcs11/softhsm.py).
+"""SoftHSM2 stands in for the CPS's PKCS#11 view (see tests/helpers/softhsm.py).
 
 ``hsm`` (session) builds one private SoftHSM folder per situation; each test points
 ``SOFTHSM2_CONF`` at the one it needs. A bridge loads the module on its first identity read
@@ -14,9 +14,11 @@ import pytest
 
 from bridge.app import Bridge
 from bridge.settings import Settings
+from tests.helpers import certs
+from tests.helpers.browser_fixtures import artifacts, demo_server, extension_build, playwright
+from tests.helpers.softhsm import AUTH_LABEL, MODULE, SIGN_LABEL, SoftHsm, available
 
-from . import certs
-from .softhsm import AUTH_LABEL, MODULE, SIGN_LABEL, SoftHsm, available
+__all__ = ["artifacts", "demo_server", "extension_build", "playwright"]  # browser fixtures of test_popup.py
 
 
 def _unavailable(message: str) -> None:

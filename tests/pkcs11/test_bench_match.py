@@ -16,9 +16,8 @@ import pytest
 from bridge import profiles
 from bridge.app import Bridge
 from bridge.settings import Settings
-
-from . import certs
-from .softhsm import AUTH_LABEL, MODULE, SoftHsm
+from tests.helpers import certs
+from tests.helpers.softhsm import AUTH_LABEL, MODULE, SoftHsm
 
 
 @pytest.fixture

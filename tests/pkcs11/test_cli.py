@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from . import certs
-from .softhsm import MODULE, SPY
+from tests.helpers import certs
+from tests.helpers.softhsm import MODULE, SPY
 
 ROOT = Path(__file__).resolve().parents[2]
 

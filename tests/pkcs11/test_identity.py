@@ -10,10 +10,8 @@ import pytest
 
 from bridge.cards import pkcs11 as p11
 from bridge.errors import CardCommunicationError, NoCertificateError, NoTokenError, Pkcs11UnavailableError
-
-from . import certs
-from .softhsm import AUTH_LABEL, MODULE
-
+from tests.helpers import certs
+from tests.helpers.softhsm import AUTH_LABEL, MODULE
 
 
 async def read(identity_bridge, **settings):
@@ -40,7 +38,7 @@ async def test_the_holder_of_each_card(use_hsm, identity_bridge, name, holder, k
     cert = identity.certificate
     assert cert.label == AUTH_LABEL  # preferred over the signature certificate listed first
     assert cert.issuer == "CN=TEST AC IGC-SANTE PERSONNES,O=VITALE-BRIDGE TESTS,C=FR"
-    assert cert.validity.not_before < dt.datetime.now(dt.timezone.utc) < cert.validity.not_after
+    assert cert.validity.not_before < dt.datetime.now(dt.UTC) < cert.validity.not_after
     assert [(e.oid, e.value) for e in cert.private_extensions] == [("1.2.250.1.71.1.2.7", "13023130")]
     assert identity.token.match == "singleToken"
     assert identity.token.module == MODULE
@@ -52,7 +50,7 @@ async def test_an_expired_certificate_is_flagged(use_hsm, identity_bridge):
     identity = await read(identity_bridge)
     assert identity.nom == certs.OLD.nom
     assert identity.expired is True and identity.certificate.validity.expired is True
-    assert identity.certificate.validity.not_after < dt.datetime.now(dt.timezone.utc)
+    assert identity.certificate.validity.not_after < dt.datetime.now(dt.UTC)
 
 
 async def test_the_wire_form_is_camel_case(use_hsm, identity_bridge):

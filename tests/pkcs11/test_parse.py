@@ -16,8 +16,7 @@ from bridge.cards.cps_identity import (
 )
 from bridge.cards.pkcs11 import CertificateObject, TokenInfo
 from bridge.errors import NoCertificateError
-
-from . import certs
+from tests.helpers import certs
 
 TOKEN = CpsToken(module="m.so", slot_description="s", label="l", serial_number="0", match="singleToken")
 
@@ -65,8 +64,8 @@ def test_missing_names_are_null():
 
 def test_not_yet_valid_and_expired_against_the_time_of_the_read():
     der = certs.certificate_der(certs.ZOE)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=4 * 365)
-    earlier = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4 * 365)
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
     assert identity_from_certificate(obj(der), TOKEN, None, now=later).expired is True
     assert identity_from_certificate(obj(der), TOKEN, None, now=earlier).certificate.validity.not_yet_valid is True
 

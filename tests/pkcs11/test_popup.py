@@ -8,10 +8,8 @@ import json
 
 import pytest
 
-from tests.browser.conftest import artifacts, demo_server, extension_build, playwright  # noqa: F401 - fixtures used here
-from tests.browser.support import launch_chromium, open_extension_page, open_with_consent, write_native_host
-
-from .softhsm import MODULE
+from tests.helpers.browser import launch_chromium, open_extension_page, open_with_consent, write_native_host
+from tests.helpers.softhsm import MODULE
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +21,7 @@ def native_env(vitale_readers, hsm, tmp_path, name: str) -> dict[str, str]:
     return {**vitale_readers.env, **hsm.made[name].env, "VITALE_BRIDGE_SYSTEM_CONFIG": str(config)}
 
 
-def chromium(playwright, extension_build, tmp_path, env):  # noqa: F811
+def chromium(playwright, extension_build, tmp_path, env):
     udd = tmp_path / "chromium"
     write_native_host(udd / "NativeMessagingHosts", tmp_path / "host-home", pcsc_env=env)
     return launch_chromium(playwright, udd, extension_build["chrome"])
@@ -33,7 +31,7 @@ def chromium(playwright, extension_build, tmp_path, env):  # noqa: F811
     ("zoe", "Carte CPS : Zoé MARTIN — Sage-femme (RPPS 10100000017)"),
     ("paul", "Carte CPS : Paul ANCIEN — Pharmacien (RPPS 10100000025) — certificat expiré"),
 ])
-def test_the_popup_names_the_holder(playwright, extension_build, artifacts, vitale_readers, hsm, tmp_path, name, line):  # noqa: F811
+def test_the_popup_names_the_holder(playwright, extension_build, artifacts, vitale_readers, hsm, tmp_path, name, line):
     ctx, ext_id = chromium(playwright, extension_build, tmp_path, native_env(vitale_readers, hsm, tmp_path, name))
     try:
         popup = open_extension_page(ctx, ext_id, "popup", viewport=(400, 600))
@@ -45,7 +43,7 @@ def test_the_popup_names_the_holder(playwright, extension_build, artifacts, vita
         ctx.close()
 
 
-def test_the_sdk_gives_the_holder_to_an_allowed_page_only(playwright, extension_build, demo_server, vitale_readers, hsm, tmp_path):  # noqa: F811
+def test_the_sdk_gives_the_holder_to_an_allowed_page_only(playwright, extension_build, demo_server, vitale_readers, hsm, tmp_path):
     ctx, _ = chromium(playwright, extension_build, tmp_path, native_env(vitale_readers, hsm, tmp_path, "ines"))
     call = """async () => {
         const sdk = await import('/sdk/vitale-bridge.js');

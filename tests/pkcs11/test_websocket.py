@@ -12,10 +12,9 @@ import pytest
 
 from bridge.client import BridgeClient, RpcError
 from bridge.settings import save_user_origins
-from tests.support import start_server, stop_server
-
-from . import certs
-from .softhsm import MODULE
+from tests.helpers import certs
+from tests.helpers.servers import start_server, stop_server
+from tests.helpers.softhsm import MODULE
 
 
 def _secrets(*holders: certs.Holder) -> set[str]:

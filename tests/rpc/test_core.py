@@ -11,8 +11,8 @@ from bridge import PROTOCOL_VERSION
 from bridge.app import Bridge
 from bridge.errors import BridgeError, NoCardError, all_errors
 from bridge.rpc import Peer
-from tests.rpc.methods import register_spec_methods
-from tests.rpc.spec_examples import SPEC_EXAMPLES, comparable
+from tests.helpers.rpc_methods import register_spec_methods
+from tests.helpers.spec_examples import SPEC_EXAMPLES, comparable
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from bridge.client import BridgeClient, RpcError
 from bridge.identity import CHROME_EXTENSION_ID
 from bridge.settings import save_user_origins
-from tests.rpc.methods import register_spec_methods
-from tests.rpc.spec_examples import SPEC_EXAMPLES, comparable
+from tests.helpers.rpc_methods import register_spec_methods
+from tests.helpers.spec_examples import SPEC_EXAMPLES, comparable
 
 
 def url(server) -> str:

@@ -23,9 +23,9 @@ with atheris.instrument_imports():
     from bridge.errors import BridgeError, OdTableError
     from bridge.od.official import parse_official
     from bridge.rpc import Peer
+    from bridge.rpc.protocol import encode_response
     from bridge.settings import Paths, Settings
     from bridge.transport.framing import FrameDecoder, FramingError
-    from bridge.rpc.protocol import encode_response
 
 TARGETS = {}
 

@@ -1,4 +1,4 @@
-"""A real ``vitale-bridge serve --driver pcsc`` process beside the bench (see tests/support.py)."""
+"""A real ``vitale-bridge serve --driver pcsc`` process beside the bench (see tests/helpers/servers.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.support import start_server, stop_server
+from tests.helpers.servers import start_server, stop_server
 
 
 @pytest.fixture

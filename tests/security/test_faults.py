@@ -140,7 +140,7 @@ async def test_native_port_dropped_mid_read_the_host_exits(vitale_readers, home)
     reader = vitale_readers.insert("famille")
     seen = slow_card(vitale_readers, "Vitale", 0.3)
     env = {**os.environ, **vitale_readers.env, "VITALE_BRIDGE_HOME": str(home)}
-    proc = subprocess.Popen(  # noqa: ASYNC220 (starting it does not block)
+    proc = subprocess.Popen(  # starting it does not block
         [sys.executable, "-m", "bridge", "native", "--driver", "pcsc"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )

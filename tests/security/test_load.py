@@ -13,8 +13,7 @@ import json
 import pytest
 
 from bridge.client import BridgeClient
-
-from .loadmix import mixed, run_load
+from tests.helpers.loadmix import mixed, run_load
 
 pytestmark = pytest.mark.asyncio
 

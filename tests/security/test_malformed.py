@@ -191,7 +191,7 @@ def frame_streams(draw):
         parts.append(payload if kind == "raw" else struct.pack("=I", n) + payload)
     stream = b"".join(parts)
     cuts = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=8)))
-    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)]) if b > a]
+    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=False) if b > a]
     return stream, chunks
 
 

@@ -81,7 +81,7 @@ async def test_no_health_data_in_logs_or_doctor_for_any_profile(vitale_readers, 
     problems: dict[str, list[str]] = {}
     checked = 0
     async with BridgeClient.connect(port=served.port, token=served.token) as client:
-        native = subprocess.Popen(  # noqa: ASYNC220 (starting it does not block)
+        native = subprocess.Popen(  # starting it does not block
             [sys.executable, "-m", "bridge", "native", "--driver", "pcsc"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
         )

@@ -20,7 +20,7 @@ import pytest
 
 from bridge.errors import SetupError
 from bridge.identity import CHROME_EXTENSION_ID
-from tests.support import free_port
+from tests.helpers.servers import free_port
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("setpriv"),

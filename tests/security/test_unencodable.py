@@ -5,17 +5,13 @@ UTF-8) or the spec's error; the WebSocket stays open; the native host answers an
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from bridge.app import Bridge
 from bridge.rpc import Peer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "native"))
-from hostproc import Host, frame, hello  # noqa: E402
+from tests.helpers.hostproc import Host, frame, hello
 
 
 def strict(raw: str | bytes) -> object:

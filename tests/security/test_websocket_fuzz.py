@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.rpc.test_properties import check_response, expected_silence, messages
+from tests.helpers.rpc_properties import check_response, expected_silence, messages
 
 pytestmark = pytest.mark.asyncio
 

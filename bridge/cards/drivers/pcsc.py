@@ -118,7 +118,7 @@ class PcscConnection:
     ) -> None:
         self._context = context
         self._release = release
-        self._hcard = hcard
+        self._hcard: int | None = hcard
         self._protocol = protocol
         self.reader = reader
         self.atr = atr
@@ -197,7 +197,7 @@ class PcscDriver:
         hresult, context = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
         if hresult != OK:
             raise PcscUnavailableError(pcsc=f"0x{_u(hresult):08X}")
-        return context
+        return int(context)
 
     def _ctx(self) -> int:
         with self._lock:

@@ -15,7 +15,7 @@ import threading
 
 from websockets.asyncio.server import serve
 
-from tests.support import free_port
+from tests.helpers.servers import free_port
 
 PROOF_LABEL = "vitale-bridge host proof v1\n"
 

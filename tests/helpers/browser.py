@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bridge.identity import CHROME_EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME
-from tests.support import start_server, stop_server
+from tests.helpers.servers import start_server, stop_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def write_native_host(
 
 
 class WsHost:
-    """``vitale-bridge serve --driver simulator`` in a subprocess (tests/support.py's
+    """``vitale-bridge serve --driver simulator`` in a subprocess (tests/helpers/servers.py's
     start_server), and its card controls."""
 
     def __init__(self, home: Path, profiles=PROFILES) -> None:

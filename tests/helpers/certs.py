@@ -70,7 +70,7 @@ def build(subject: x509.Name, not_before: dt.datetime, not_after: dt.datetime, *
 
 def certificate_der(holder: Holder, *, now: dt.datetime | None = None) -> bytes:
     """The holder's certificate in the IGC-Santé subject format, with a private extension."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if holder.expired:
         not_before, not_after = now - dt.timedelta(days=3 * 365), now - dt.timedelta(days=30)
     else:
@@ -94,7 +94,7 @@ def certificate_der(holder: Holder, *, now: dt.datetime | None = None) -> bytes:
 def common_name_der(common_name: str) -> bytes:
     """A certificate whose subject is a CN only: not the IGC-Santé format (e.g. a VPN
     certificate), or an identifier with no names."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     return build(name, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
 

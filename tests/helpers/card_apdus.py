@@ -1,4 +1,5 @@
-"""Helpers for the bench tests: a minimal BER-TLV reader (independent of the card layer's)."""
+"""Helpers for the bench tests: a minimal BER-TLV reader (independent of the card layer's), a T=0
+reader, and process probes."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Constants and writers shared by the OD tests (importable: conftest puts this folder on sys.path)."""
+"""Constants and writers shared by the OD tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "od" / "fixtures"
 
 HEADER_6 = "Code régime;Caisse gestionnaire;Centre gestionnaire;Libellé;Organisme destinataire;Code centre informatique"
 

@@ -23,7 +23,7 @@ class Firefox:
 
     def __init__(self, binary: str, profile: Path, home: Path, port: int, log: Path) -> None:
         env = {**os.environ, "HOME": str(home), "MOZ_CRASHREPORTER_DISABLE": "1"}
-        self._log = open(log, "wb")  # noqa: SIM115 - closed in close()
+        self._log = open(log, "wb")  # closed in close()
         self.proc = subprocess.Popen(
             [binary, "-headless", "-no-remote", "-profile", str(profile), "--remote-debugging-port", str(port)],
             env=env,

@@ -3,7 +3,7 @@ Chromium policy with ``vitale-bridge policy --write`` to the real /etc/chromium 
 a private copy here (the machine's own folder and other processes never see it), start
 Chromium with the extension, and print what the extension reads from ``storage.managed``.
 
-    unshare -m --propagation private python tests/install/policy_probe.py EXTENSION_DIR WORK_DIR ARGS_JSON
+    unshare -m --propagation private python -m tests.helpers.policy_probe EXTENSION_DIR WORK_DIR ARGS_JSON   (from the repository root)
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
@@ -30,7 +29,7 @@ def main() -> int:
                    cwd=ROOT, check=True, capture_output=True)
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.support import launch_chromium
+    from tests.helpers.browser import launch_chromium
 
     with sync_playwright() as p:
         ctx, ext_id = launch_chromium(p, work / "profile", extension)
