@@ -9,14 +9,12 @@ import re
 from pathlib import Path
 from typing import Any, get_args
 
-import pytest
 from pydantic import TypeAdapter
 
 from bridge.api.events import EventName
-from bridge.app import Bridge
 from bridge.errors import BridgeError
 from bridge.od.models import OdImportReport
-from bridge.rpc.openrpc import REF, document
+from bridge.rpc.openrpc import REF
 
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 PASCAL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
@@ -59,14 +57,6 @@ def every_error_class() -> list[type[BridgeError]]:
         out.append(cls)
         stack += cls.__subclasses__()
     return out
-
-
-@pytest.fixture(scope="module")
-def discover(tmp_path_factory):
-    from bridge.settings import Paths, Settings
-
-    paths = Paths.resolve(tmp_path_factory.mktemp("home"))
-    return document(Bridge(Settings(paths=paths, port=0, ipv6=False, driver="simulator")).dispatcher)
 
 
 def test_every_name_and_enum_value_of_the_api_follows_the_rules(discover):
