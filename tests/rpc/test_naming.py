@@ -1,20 +1,24 @@
 """The wire's naming rules (docs/api.md, "Naming rules") hold over the whole API as the host
-describes it (``rpc.discover``), the JSON the CLI prints, the error classes and the ``reason``
-values errors carry, so a new field, value or error cannot bring back a second casing."""
+describes it (``rpc.discover``), every model the bridge serialises (notifications, the CLI's
+JSON), the error classes and the ``reason`` values errors carry, so a new field, value or
+error cannot bring back a second casing."""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import TypeAdapter
 
+import bridge
 from bridge.api.events import EventName
 from bridge.errors import BridgeError
-from bridge.od.models import OdImportReport
 from bridge.rpc.openrpc import REF
+from bridge.wire import WireModel
 
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 PASCAL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
@@ -77,13 +81,34 @@ def test_every_name_and_enum_value_of_the_api_follows_the_rules(discover):
     assert not problems, "\n".join(problems)
 
 
-def test_the_cli_json_outputs_follow_them_too():
-    """``od import --json`` (with the comparison that OD_IMPORT_SUSPICIOUS also carries)."""
-    schema = TypeAdapter(OdImportReport).json_schema(ref_template=REF, by_alias=True, mode="serialization")
-    problems = offenders(schema, "OdImportReport")
-    for name, sub in schema.get("$defs", {}).items():
-        problems += offenders(sub, name)
-    assert not problems, "\n".join(problems)
+def wire_models() -> list[type[WireModel]]:
+    """Every WireModel of the package (its modules imported), the CLI's JSON and the
+    notifications' params included, which ``rpc.discover`` does not describe."""
+    for module in pkgutil.walk_packages(bridge.__path__, "bridge."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    out, stack = [], [WireModel]
+    while stack:
+        cls = stack.pop()
+        out.append(cls)
+        stack += cls.__subclasses__()
+    return out[1:]
+
+
+def test_every_wire_model_follows_them_too():
+    """The notifications' params, ``od import|update --json`` (with the comparison that
+    OD_IMPORT_SUSPICIOUS also carries) and every other model the bridge serialises."""
+    models = wire_models()
+    assert {"CardEvent", "OdTableChanged", "OdImportReport", "OdUpdateReport"} <= {m.__name__ for m in models}
+    problems = []
+    for model in models:
+        if not PASCAL.match(model.__name__):
+            problems.append(f"model name {model.__name__}")
+        schema = TypeAdapter(model).json_schema(ref_template=REF, by_alias=True, mode="serialization")
+        problems += offenders(schema, model.__name__)
+        for name, sub in schema.get("$defs", {}).items():
+            problems += offenders(sub, name)
+    assert not problems, "\n".join(sorted(set(problems)))
 
 
 def test_the_checks_can_fail():
