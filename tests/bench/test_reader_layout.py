@@ -39,7 +39,7 @@ DUAL = textwrap.dedent(
             await bridge.cards.wait_for_card("vitale2")
             await bridge.cards.wait_for_card("cps3")
             readers = [r.to_wire() for r in await bridge.cards.readers()]
-            vitale = await bridge.cards.read_vitale(None, "clear", False)
+            vitale = await bridge.cards.read_vitale(None, "clear")
             cps = await bridge.cards.cps_status()
             return readers, vitale.reader, cps.reader
 
