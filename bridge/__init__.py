@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 
 #: Version of the JSON-RPC API (methods, models, error codes). A client whose major
 #: differs cannot talk to this host; minors only add.
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "2.0"
 
 __all__ = ["PROTOCOL_VERSION", "__version__"]

@@ -2,7 +2,7 @@
 
 ::
 
-    BridgeError                      -32000  BRIDGE_ERROR
+    BridgeError                      -32000  BRIDGE
     ├── ReaderError
     │   ├── NoReaderError            -32001  NO_READER
     │   ├── ReaderNotFoundError      -32002  READER_NOT_FOUND
@@ -12,12 +12,12 @@
     │   ├── NoCardError              -32010  NO_CARD
     │   ├── CardRemovedError         -32011  CARD_REMOVED
     │   ├── UnsupportedCardError     -32012  UNSUPPORTED_CARD
-    │   ├── CardCommunicationError   -32013  CARD_ERROR
+    │   ├── CardCommunicationError   -32013  CARD_COMMUNICATION
     │   ├── CardBusyError            -32014  CARD_BUSY
     │   └── CpsRequiredError         -32015  CPS_REQUIRED
     ├── OdError
     │   ├── OdNotFoundError          -32020  OD_NOT_FOUND
-    │   ├── OdTableError             -32021  OD_TABLE_INVALID
+    │   ├── OdTableInvalidError      -32021  OD_TABLE_INVALID
     │   └── OdImportSuspiciousError  -32022  OD_IMPORT_SUSPICIOUS
     ├── AccessError
     │   ├── ForbiddenError           -32030  FORBIDDEN
@@ -25,7 +25,7 @@
     ├── LimitError
     │   ├── TooManyRequestsError     -32040  TOO_MANY_REQUESTS
     │   ├── ResultTooLargeError      -32041  RESULT_TOO_LARGE
-    │   └── TimeoutError_            -32042  TIMEOUT
+    │   └── TimedOutError            -32042  TIMED_OUT
     ├── Pkcs11Error
     │   ├── Pkcs11UnavailableError   -32050  PKCS11_UNAVAILABLE
     │   ├── NoTokenError             -32051  NO_TOKEN
@@ -37,6 +37,11 @@ what to do) and a ``details`` dict of non-personal facts (reader name, status wo
 that were looked up). Translation to the JSON-RPC wire happens in exactly one place:
 :func:`bridge.rpc.dispatcher.error_to_wire`. The numeric and string codes are part of the
 public API: never renumber, only add.
+
+Naming rule (docs/api.md, "Naming rules"): a class's ``code`` is its name without the
+``Error`` suffix in UPPER_SNAKE_CASE (``ReaderBusyError`` -> ``READER_BUSY``), for the
+abstract bases too (``CardError`` -> ``CARD``), which are never raised as such: a client only
+sees ``BRIDGE`` from an error that has no code of its own. tests/rpc/test_naming.py enforces it.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class BridgeError(Exception):
     """Base of every error the bridge reports to a client."""
 
     rpc_code: ClassVar[int] = -32000
-    code: ClassVar[str] = "BRIDGE_ERROR"
+    code: ClassVar[str] = "BRIDGE"
     default_message: ClassVar[str] = "The bridge could not complete the request."
     #: True for a passing fault (a card reset by another program, a transaction the reader
     #: dropped): the card service tries the read again, a bounded number of times. Never on
@@ -70,7 +75,7 @@ class BridgeError(Exception):
 
 class ReaderError(BridgeError):
     rpc_code = -32000
-    code = "READER_ERROR"
+    code = "READER"
 
 
 class NoReaderError(ReaderError):
@@ -107,7 +112,7 @@ class ReaderBusyError(ReaderError):
 
 
 class CardError(BridgeError):
-    code = "CARD_ERROR_GENERIC"
+    code = "CARD"
 
 
 class NoCardError(CardError):
@@ -130,7 +135,7 @@ class UnsupportedCardError(CardError):
 
 class CardCommunicationError(CardError):
     rpc_code = -32013
-    code = "CARD_ERROR"
+    code = "CARD_COMMUNICATION"
     default_message = "The card answered in an unexpected way. Remove it, insert it again and retry."
 
 
@@ -153,7 +158,7 @@ class CpsRequiredError(CardError):
 
 
 class OdError(BridgeError):
-    code = "OD_ERROR"
+    code = "OD"
 
 
 class OdNotFoundError(OdError):
@@ -165,7 +170,7 @@ class OdNotFoundError(OdError):
     )
 
 
-class OdTableError(OdError):
+class OdTableInvalidError(OdError):
     rpc_code = -32021
     code = "OD_TABLE_INVALID"
     default_message = "The TOD file is not valid; the active table was not changed."
@@ -187,7 +192,7 @@ class OdImportSuspiciousError(OdError):
 
 
 class AccessError(BridgeError):
-    code = "ACCESS_ERROR"
+    code = "ACCESS"
 
 
 class ForbiddenError(AccessError):
@@ -221,9 +226,9 @@ class ResultTooLargeError(LimitError):
     default_message = "The answer is larger than the channel allows."
 
 
-class TimeoutError_(LimitError):
+class TimedOutError(LimitError):
     rpc_code = -32042
-    code = "TIMEOUT"
+    code = "TIMED_OUT"
     default_message = "The operation took too long and was abandoned. Retry."
 
 
@@ -231,7 +236,7 @@ class TimeoutError_(LimitError):
 
 
 class Pkcs11Error(BridgeError):
-    code = "PKCS11_ERROR"
+    code = "PKCS11"
 
 
 class Pkcs11UnavailableError(Pkcs11Error):

@@ -4,6 +4,10 @@ Every params, result and notification model derives from :class:`WireModel`. Pyt
 snake_case attribute names; the wire uses camelCase aliases; both are accepted on input so a
 hand-written client may use either. Unknown keys in params are refused (a typo in a parameter
 name is an error, not a silent default).
+
+Keys are the half of the naming rules this class enforces; the other half (French domain words
+from docs/glossary.md, lowerCamelCase enum values, error codes from class names) is written in
+docs/api.md "Naming rules" and checked over every WireModel by tests/rpc/test_naming.py.
 """
 
 from __future__ import annotations

@@ -29,6 +29,15 @@ def settings(paths) -> Settings:
     return Settings(paths=paths, port=0, ipv6=False, driver="simulator")
 
 
+@pytest.fixture(scope="session")
+def discover(tmp_path_factory):
+    """The host's own description of its API (``rpc.discover``), with the simulator's methods."""
+    from bridge.rpc.openrpc import document
+
+    paths = Paths.resolve(tmp_path_factory.mktemp("discover-home"))
+    return document(Bridge(Settings(paths=paths, port=0, ipv6=False, driver="simulator")).dispatcher)
+
+
 @pytest_asyncio.fixture
 async def server(settings):
     """A started Bridge behind a WebSocketServer on a free loopback port."""

@@ -36,7 +36,7 @@ from bridge.errors import (
     ProfileNotFoundError,
     ReaderBusyError,
     ReaderNotFoundError,
-    TimeoutError_,
+    TimedOutError,
     UnsupportedCardError,
 )
 from bridge.od.models import OrganismeDestinataire
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vitale_bridge.cards")
 
-OdStatus = Literal["resolved", "not-found", "not-requested", "no-amo", "unavailable"]
+OdStatus = Literal["resolved", "notFound", "notRequested", "noAmo", "unavailable"]
 
 ReaderName = Field(default=None, max_length=200, description="Reader name, or a unique part of it.")
 
@@ -85,10 +85,10 @@ class VitaleRead(card_models.VitaleRead):
         default=None, description="The resolved OD, when AMO data was read and resolveOd was true."
     )
     od_status: OdStatus = Field(
-        default="no-amo",
+        default="noAmo",
         description=(
-            "resolved; not-found (no row for these codes in the TOD table); not-requested "
-            "(resolveOd false); no-amo (no AMO data in this read); unavailable (no OD table loaded)."
+            "resolved; notFound (no row for these codes in the TOD table); notRequested "
+            "(resolveOd false); noAmo (no AMO data in this read); unavailable (no OD table loaded)."
         ),
     )
 
@@ -127,7 +127,7 @@ def _service(ctx: Context) -> CardService:
     return ctx.app.cards
 
 
-def resolve_od(bridge: Bridge, amo: card_models.AmoAssure) -> tuple[OrganismeDestinataire | None, OdStatus]:
+def resolve_od(bridge: Bridge, amo: card_models.HolderAmo) -> tuple[OrganismeDestinataire | None, OdStatus]:
     """The OD of the card's codes from the TOD table; a miss never fails a read."""
     store = bridge.od
     if store is None:
@@ -136,7 +136,7 @@ def resolve_od(bridge: Bridge, amo: card_models.AmoAssure) -> tuple[OrganismeDes
         store.refresh()  # a table imported by the CLI meanwhile is used by this read
         return store.resolve(amo.regime, amo.caisse, amo.centre), "resolved"
     except (OdNotFoundError, ValueError):  # ValueError: codes the table cannot hold
-        return None, "not-found"
+        return None, "notFound"
     except OdError as exc:
         log.warning("OD resolution failed: %s", exc.code)
         return None, "unavailable"
@@ -149,9 +149,9 @@ async def read_vitale(
     """``vitale.read`` for in-process callers (the CLI, the demo): the card's data and its OD."""
     card = await bridge.cards.read_vitale(reader, scope, cache=cache)
     od: OrganismeDestinataire | None = None
-    status: OdStatus = "no-amo"
+    status: OdStatus = "noAmo"
     if card.amo is not None:
-        od, status = resolve_od(bridge, card.amo) if resolve else (None, "not-requested")
+        od, status = resolve_od(bridge, card.amo) if resolve else (None, "notRequested")
     return VitaleRead(**dict(card), organisme_destinataire=od, od_status=status)
 
 
@@ -212,7 +212,7 @@ READ_ERRORS = (
     UnsupportedCardError,
     CardCommunicationError,
     CardBusyError,
-    TimeoutError_,
+    TimedOutError,
 )
 
 

@@ -29,7 +29,7 @@ from bridge.errors import (
     Pkcs11UnavailableError,
     ReaderNotFoundError,
     SetupError,
-    TimeoutError_,
+    TimedOutError,
 )
 from bridge.wire import WireModel
 
@@ -96,7 +96,7 @@ class CpsIdentityService:
             async with asyncio.timeout(PKCS11_TIMEOUT):
                 return await asyncio.to_thread(func, *args)
         except TimeoutError:
-            raise TimeoutError_(
+            raise TimedOutError(
                 "The PKCS#11 module did not answer in time. Remove the CPS card, insert it again and retry."
             ) from None
 
@@ -152,7 +152,7 @@ IDENTITY_ERRORS = (
     ReaderNotFoundError,
     CardRemovedError,
     CardCommunicationError,
-    TimeoutError_,
+    TimedOutError,
 )
 
 

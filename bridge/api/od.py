@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from bridge.errors import ForbiddenError, OdNotFoundError, OdTableError
+from bridge.errors import ForbiddenError, OdNotFoundError, OdTableInvalidError
 from bridge.od.codes import normalize
 from bridge.od.models import OdInfo, OdRegimes, OdSearchResult, OdTableChanged, OrganismeDestinataire
 from bridge.od.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH
@@ -67,7 +67,7 @@ async def resolve(params: OdResolveParams, ctx: Context) -> OrganismeDestinatair
     """The Organisme Destinataire of a (régime, caisse, centre), as the TOD table routes it.
 
     The row of that very centre if the table has one (``matched: "exact"``), else the
-    caisse's centre 0000 row (``matched: "centre-wildcard"``); OD_NOT_FOUND otherwise.
+    caisse's centre 0000 row (``matched: "centreWildcard"``); OD_NOT_FOUND otherwise.
     """
     return _store(ctx).resolve(params.regime, params.caisse, params.centre)
 
@@ -131,4 +131,4 @@ def register(bridge: Bridge) -> None:
     d.add("od.search", search, quick=True)
     d.add("od.info", info, quick=True)
     d.add("od.regimes", regimes, quick=True)
-    d.add("od.rollback", rollback, errors=(OdTableError, ForbiddenError))
+    d.add("od.rollback", rollback, errors=(OdTableInvalidError, ForbiddenError))

@@ -10,7 +10,7 @@ Vitale and CPS contact cards speak T=0 only, so two answers are not errors but i
 :func:`raise_for_status`, the only place where a status word becomes an exception: a
 :class:`StatusWordError` kind carrying the status word, so a session can tell "protected by the
 card" from "file absent". What a session does not handle leaves it as the public
-:class:`~bridge.errors.CardCommunicationError` (code ``CARD_ERROR``, details ``sw``, ``ins``).
+:class:`~bridge.errors.CardCommunicationError` (code ``CARD_COMMUNICATION``, details ``sw``, ``ins``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from bridge.cards.connection import Connection
-from bridge.errors import CardCommunicationError, TimeoutError_
+from bridge.errors import CardCommunicationError, TimedOutError
 from bridge.iso7816 import SW
 
 #: Most GET RESPONSE rounds accepted for one command (a card looping on 61xx is broken).
@@ -131,7 +131,7 @@ class ApduProcessor:
 
     def _transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if time.monotonic() > self.deadline:
-            raise TimeoutError_("The card took too long to answer. Remove it, insert it again and retry.")
+            raise TimedOutError("The card took too long to answer. Remove it, insert it again and retry.")
         return self.connection.transmit(apdu)
 
     def send(self, apdu: bytes, *, want_data: bool = True) -> Response:

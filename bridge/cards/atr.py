@@ -45,13 +45,13 @@ ATR_TABLE: tuple[AtrPattern, ...] = (
     _p("3B DC 18 FF 00 00 12 25 00 64 80 00 04 01 00 90 00", "cps4", "CPS4"),
     _p("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00", "cps3", "CPS3"),
     _p("3B AC 00 40 2A 00 12 25 00 64 80 82 02 12 00 90 00", "cps3", "CPS3"),
-    _p("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E", "cps-contactless", "CPS3 sans contact"),
+    _p("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E", "cpsContactless", "CPS3 sans contact"),
     # OpenSC's CPx mask FF:00:00:00:00:FF:FF:FF:FF:FF:FF:00:00:00:FF:FF:FF.
     _p("3B .. .. .. .. 00 12 25 00 64 80 .. .. .. 00 90 00", "cps3", "CPx (IAS-ECC)"),
 )
 
 VITALE_TYPES: frozenset[str] = frozenset({"vitale1", "vitale2"})
-CPS_TYPES: frozenset[str] = frozenset({"cps2ter", "cps3", "cps4", "cps-contactless"})
+CPS_TYPES: frozenset[str] = frozenset({"cps2ter", "cps3", "cps4", "cpsContactless"})
 
 
 def normalize(atr: bytes | str) -> str:

@@ -136,7 +136,7 @@ class DriverConformance:
 
     def test_protected_data_only_through_the_protected_reader_interface(self, driver: Driver, vitale: str) -> None:
         """A driver that can read the AMO data says so by implementing ProtectedDataReader on its
-        connections; one that cannot must not pretend (the service then reports PROTECTED_BY_CARD)."""
+        connections; one that cannot must not pretend (the service then reports protectedByCard)."""
         connection = driver.connect(vitale)
         try:
             if not isinstance(connection, ProtectedDataReader):
@@ -232,7 +232,7 @@ class DriverConformance:
                 first = await service.read_vitale(reader=vitale)
                 again = await service.read_vitale(reader=vitale)
                 assert first.beneficiaries and not first.from_cache and again.from_cache
-                assert first.availability.scope == "clear" and first.availability.reason_code == "CPS_ABSENT"
+                assert first.availability.scope == "clear" and first.availability.reason_code == "cpsAbsent"
             finally:
                 await service.stop()
 

@@ -15,7 +15,7 @@ from pydantic import Field
 from bridge.wire import WireModel
 
 CardType = Literal[
-    "vitale1", "vitale2", "cps2ter", "cps3", "cps4", "cps-contactless", "unknown"
+    "vitale1", "vitale2", "cps2ter", "cps3", "cps4", "cpsContactless", "unknown"
 ]
 Scope = Literal["clear", "full"]
 
@@ -60,7 +60,7 @@ class RightsPeriod(WireModel):
     raw_end: str | None = Field(default=None, description="As on the card (YYYYMMDD).")
 
 
-class AmoAssure(WireModel):
+class HolderAmo(WireModel):
     """Protected AMO data of the card's holder: the codes that route claims."""
 
     regime: str = Field(description="Code régime, 2 digits.", examples=["01"])
@@ -69,7 +69,7 @@ class AmoAssure(WireModel):
     code_gestion: str | None = Field(default=None, examples=["10"])
 
 
-class AmoBeneficiaire(WireModel):
+class BeneficiaryAmo(WireModel):
     """Protected AMO data of one beneficiary."""
 
     qualite: str = Field(description="Qualité code: 0 assuré, 2 conjoint, 6 enfant, ...")
@@ -98,7 +98,7 @@ class Beneficiary(WireModel):
         ),
     )
     nir: Nir | None = None
-    amo: AmoBeneficiaire | None = Field(default=None, description="Only with scope 'full'.")
+    amo: BeneficiaryAmo | None = Field(default=None, description="Only with scope 'full'.")
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
 
 
@@ -118,7 +118,7 @@ class Availability(WireModel):
     reason: str | None = Field(
         default=None, description="Why the protected (AMO) data is absent, in plain words."
     )
-    reason_code: Literal["CPS_ABSENT", "PROTECTED_BY_CARD", "NOT_REQUESTED"] | None = None
+    reason_code: Literal["cpsAbsent", "protectedByCard", "notRequested"] | None = None
 
 
 class VitaleRead(WireModel):
@@ -139,7 +139,7 @@ class VitaleRead(WireModel):
         ),
     )
     beneficiaries: list[Beneficiary]
-    amo: AmoAssure | None = Field(default=None, description="Only with scope 'full'.")
+    amo: HolderAmo | None = Field(default=None, description="Only with scope 'full'.")
     availability: Availability
     unknown_tags: list[UnknownTag] = Field(default_factory=list)
     from_cache: bool = Field(

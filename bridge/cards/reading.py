@@ -25,7 +25,7 @@ from bridge.errors import (
     NoCardError,
     ReaderBusyError,
     ReaderNotFoundError,
-    TimeoutError_,
+    TimedOutError,
 )
 
 log = logging.getLogger("vitale_bridge.cards")
@@ -33,7 +33,7 @@ log = logging.getLogger("vitale_bridge.cards")
 RequestedScope = Literal["auto", "clear", "full"]
 T = TypeVar("T")
 
-#: Seconds a read may take beyond its APDU time budget (connect, transaction) before TIMEOUT.
+#: Seconds a read may take beyond its APDU time budget (connect, transaction) before TIMED_OUT.
 READ_GRACE = 5.0
 #: Seconds a read waits for a reader another program holds exclusively (READER_BUSY after).
 #: Billing software holds the card for a short exchange; longer means a person must act.
@@ -112,15 +112,15 @@ def vitale_result(
             )
     elif effective == "full":
         availability = Availability(
-            scope="full", identity=True, amo=False, reason=REASON_PROTECTED, reason_code="PROTECTED_BY_CARD"
+            scope="full", identity=True, amo=False, reason=REASON_PROTECTED, reason_code="protectedByCard"
         )
     elif requested == "auto":
         availability = Availability(
-            scope="clear", identity=True, amo=False, reason=REASON_CPS_ABSENT, reason_code="CPS_ABSENT"
+            scope="clear", identity=True, amo=False, reason=REASON_CPS_ABSENT, reason_code="cpsAbsent"
         )
     else:
         availability = Availability(
-            scope="clear", identity=True, amo=False, reason=REASON_NOT_REQUESTED, reason_code="NOT_REQUESTED"
+            scope="clear", identity=True, amo=False, reason=REASON_NOT_REQUESTED, reason_code="notRequested"
         )
     return VitaleRead(
         reader=reader,
@@ -164,7 +164,7 @@ async def in_thread(func: Callable[..., T], *args: object, budget: float) -> T:
             return await asyncio.shield(work)
     except TimeoutError:
         await _settle(work, budget)
-        raise TimeoutError_(
+        raise TimedOutError(
             "The card reader did not answer in time (another program may be using the card). "
             "Close other card programs, remove and insert the card, and retry."
         ) from None

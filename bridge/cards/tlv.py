@@ -60,7 +60,7 @@ def _malformed(what: str, offset: int) -> CardCommunicationError:
     return CardCommunicationError(
         "The card returned malformed data (" + what + "). Remove the card, insert it again and retry; "
         "if it happens again the card may be damaged.",
-        reason="malformed-tlv",
+        reason="malformedTlv",
         offset=offset,
     )
 

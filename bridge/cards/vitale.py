@@ -36,10 +36,10 @@ from bridge.cards.apdu import (
 )
 from bridge.cards.connection import Connection, ProtectedVitaleData
 from bridge.cards.models import (
-    AmoAssure,
-    AmoBeneficiaire,
     Beneficiary,
+    BeneficiaryAmo,
     CardType,
+    HolderAmo,
     RightsPeriod,
     UnknownTag,
     Validity,
@@ -318,7 +318,7 @@ def parse_files(files: list[tuple[str, bytes]], card_type: CardType = "vitale2")
     if not beneficiaries:
         raise CardCommunicationError(
             "The carte Vitale gave no bénéficiaire. Remove it, insert it again and retry.",
-            reason="no-beneficiary",
+            reason="noBeneficiary",
         )
     return VitaleClearData(card_type=card_type, beneficiaries=beneficiaries, validity=validity,
                            unknown_tags=card_unknown)
@@ -326,9 +326,9 @@ def parse_files(files: list[tuple[str, bytes]], card_type: CardType = "vitale2")
 
 def amo_from_protected(
     protected: ProtectedVitaleData, beneficiaries: list[Beneficiary]
-) -> tuple[AmoAssure, list[Beneficiary]]:
+) -> tuple[HolderAmo, list[Beneficiary]]:
     """Attach the licensed-read AMO data to the bénéficiaires read in the clear (same order)."""
-    assure = AmoAssure(
+    assure = HolderAmo(
         regime=protected.regime,
         caisse=protected.caisse,
         centre=protected.centre,
@@ -338,7 +338,7 @@ def amo_from_protected(
     for i, b in enumerate(beneficiaries):
         if i < len(protected.beneficiaries):
             p = protected.beneficiaries[i]
-            amo = AmoBeneficiaire(
+            amo = BeneficiaryAmo(
                 qualite=p.qualite,
                 qualite_libelle=QUALITES.get(p.qualite),
                 droits=[

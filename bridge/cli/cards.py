@@ -120,7 +120,7 @@ def format_read(result: Any) -> str:
     od = result.organisme_destinataire
     if od is not None:
         out.append(f"OD: {od.od} (centre informatique {od.code_centre_informatique}) {od.libelle}, TOD {od.table_version}")
-    elif result.od_status == "not-found":
+    elif result.od_status == "notFound":
         out.append("OD: not found in the TOD table for these codes (import the current table: vitale-bridge od import).")
     elif result.od_status == "unavailable":
         out.append("OD: no TOD table available.")

@@ -76,7 +76,7 @@ def resolve_(args: argparse.Namespace) -> int:
         return 0
     print(f"OD {od.od}  centre informatique {od.code_centre_informatique}  {od.libelle}")
     rule = "exact row" if od.matched == "exact" else "centre 0000 row of the caisse (no row for this centre)"
-    print(f"  régime {od.regime} {od.regime_name or ''} · caisse {od.caisse} · centre {od.centre}  [{rule}]")
+    print(f"  régime {od.regime} {od.regime_libelle or ''} · caisse {od.caisse} · centre {od.centre}  [{rule}]")
     address = _address(od)
     if address:
         print(f"  {address}")
@@ -127,7 +127,7 @@ def _print_diff(d: Any) -> None:
     print(f"{d.added} added, {d.removed} removed, {d.rerouted} re-routed, {d.unchanged_routing} unchanged")
     for r in d.regimes:
         if r.added or r.removed or r.rerouted:
-            print(f"  régime {r.regime} {(r.regime_name or '')[:40]:<40} {r.active_rows:5d} -> {r.file_rows:5d} rows"
+            print(f"  régime {r.regime} {(r.regime_libelle or '')[:40]:<40} {r.active_rows:5d} -> {r.file_rows:5d} rows"
                   f"  +{r.added} -{r.removed} ~{r.rerouted}")
     for c in d.changes:
         routing = {"added": f"-> {c.new_od}/{c.new_code_centre_informatique}",
@@ -149,9 +149,11 @@ def import_(args: argparse.Namespace) -> int:
 
 
 def _print_import(report: Any) -> None:
+    from bridge.od.official import LAYOUT_TEXT
+
     c = report.comparison
     print(f"imported TOD {report.version}: {report.row_count} rows ({report.wildcard_count} centre 0000 rows), "
-          f"{report.layout}, {report.encoding}, {'quoted' if report.quoted else 'plain'}")
+          f"{LAYOUT_TEXT[report.layout]}, {report.encoding}, {'quoted' if report.quoted else 'plain'}")
     print(f"  {c.added} rows added, {c.removed} removed, {c.rerouted} re-routed"
           + (" (suspicious, imported with --force)" if report.forced else ""))
     for warning in report.warnings:
@@ -223,5 +225,5 @@ def regimes_(args: argparse.Namespace) -> int:
         print_json(result.to_wire())
         return 0
     for r in result.regimes:
-        print(f"{r.code}  {r.row_count:5d} rows  {r.name or ''}")
+        print(f"{r.code}  {r.row_count:5d} rows  {r.libelle or ''}")
     return 0

@@ -79,7 +79,7 @@ def compare(active: OdTable, rows: tuple[OdRow, ...], *, version: str, source: s
     names = {**active.regime_names, **{r.regime: r.regime_name for r in rows if r.regime_name}}
     regimes = [
         OdRegimeDiff(
-            regime=code, regime_name=names.get(code), active_rows=counts["active"][code],
+            regime=code, regime_libelle=names.get(code), active_rows=counts["active"][code],
             file_rows=counts["file"][code], added=counts["added"][code], removed=counts["removed"][code],
             rerouted=counts["rerouted"][code],
         )

@@ -25,7 +25,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 
 #: Largest file accepted (the official file is about 100 kB; this leaves room for growth).
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -39,14 +39,14 @@ UTF16_HINT = (
 )
 
 
-def error(name: str, line: int | None, problem: str, **details: object) -> OdTableError:
+def error(name: str, line: int | None, problem: str, **details: object) -> OdTableInvalidError:
     """The one shape of a file error: where, what, and that nothing changed."""
     where = f"{name}, line {line}" if line is not None else name
-    return OdTableError(f"{where}: {problem}. The active table was not changed.", file=name, line=line, **details)
+    return OdTableInvalidError(f"{where}: {problem}. The active table was not changed.", file=name, line=line, **details)
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
-    """The content of the regular file *path*, at most *limit* bytes, or OdTableError.
+    """The content of the regular file *path*, at most *limit* bytes, or OdTableInvalidError.
 
     Refuses devices, FIFOs, sockets and folders before reading anything from them.
     """
@@ -56,7 +56,7 @@ def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise OdTableError(
+        raise OdTableInvalidError(
             f"Cannot read {path}: {exc.strerror or exc}. The active table was not changed.", file=path.name
         ) from None
     try:
@@ -69,7 +69,7 @@ def read_bytes(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     except OSError as exc:
-        raise OdTableError(
+        raise OdTableInvalidError(
             f"Cannot read {path}: {exc.strerror or exc}. The active table was not changed.", file=path.name
         ) from None
     finally:
@@ -122,7 +122,7 @@ def looks_utf16(data: bytes) -> bool:
 
 
 def decode(data: bytes, name: str = "") -> tuple[str, str]:
-    """(text, encoding name) of a TOD file's bytes, or OdTableError for bytes that are not text."""
+    """(text, encoding name) of a TOD file's bytes, or OdTableInvalidError for bytes that are not text."""
     if looks_utf16(data):
         raise error(name, None, f"the file is UTF-16 text (as Excel's 'Unicode text' writes it); {UTF16_HINT}")
     if b"\x00" in data:

@@ -9,8 +9,8 @@
 
 Every file is written with :func:`bridge.fileio.atomic_write` (temporary file, fsync, rename)
 under :func:`bridge.fileio.file_lock`, so at every instant ``state.json`` names a complete file;
-an OS error (disk full, read-only folder) becomes an :class:`~bridge.errors.OdTableError` with
-``reason: "STORAGE"`` saying that the previous table is still active.
+an OS error (disk full, read-only folder) becomes an :class:`~bridge.errors.OdTableInvalidError` with
+``reason: "storage"`` saying that the previous table is still active.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 from bridge.fileio import atomic_write, file_lock, json_text
 from bridge.settings import Paths
 
@@ -31,7 +31,7 @@ LOCK_FILE = ".lock"
 
 @contextlib.contextmanager
 def writing(paths: Paths, folder: Path) -> Iterator[None]:
-    """Writers one at a time, across processes; OS errors become OdTableError."""
+    """Writers one at a time, across processes; OS errors become OdTableInvalidError."""
     try:
         paths.ensure()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -90,10 +90,10 @@ def version_of(folder: Path, name: str | None) -> str | None:
         return None
 
 
-def storage_error(where: Path, exc: OSError) -> OdTableError:
-    return OdTableError(
+def storage_error(where: Path, exc: OSError) -> OdTableInvalidError:
+    return OdTableInvalidError(
         f"Cannot store the OD table in {where}: {exc.strerror or exc}. The previous table is still "
         "active. Free disk space or fix the folder's permissions, then import again.",
         errno=exc.errno,
-        reason="STORAGE",
+        reason="storage",
     )

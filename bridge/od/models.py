@@ -13,7 +13,7 @@ from pydantic import Field
 
 from bridge.wire import WireModel
 
-Matched = Literal["exact", "centre-wildcard"]
+Matched = Literal["exact", "centreWildcard"]
 SourceKind = Literal["embedded", "imported"]
 
 
@@ -21,7 +21,7 @@ class OrganismeDestinataire(WireModel):
     """The organisme that receives the claims (FSE) of a (régime, caisse, centre).
 
     ``regime``, ``caisse`` and ``centre`` are those of the table row that matched: with
-    ``matched == "centre-wildcard"`` the row is the caisse's ``0000`` row, so ``centre`` is
+    ``matched == "centreWildcard"`` the row is the caisse's ``0000`` row, so ``centre`` is
     ``"0000"`` whatever centre was asked for.
     """
 
@@ -29,7 +29,7 @@ class OrganismeDestinataire(WireModel):
     code_centre_informatique: str = Field(description="3 digits.", examples=["044"])
     libelle: str = Field(examples=["LMDE Paris"])
     regime: str = Field(description="Code régime, 2 digits.", examples=["99"])
-    regime_name: str | None = Field(default=None, examples=["AUTRES MUTUELLES"])
+    regime_libelle: str | None = Field(default=None, examples=["AUTRES MUTUELLES"])
     caisse: str = Field(description="Caisse gestionnaire, 3 digits.", examples=["751"])
     centre: str = Field(description="Centre gestionnaire of the matching row, 4 digits.", examples=["0601"])
     adresse1: str | None = None
@@ -41,7 +41,7 @@ class OrganismeDestinataire(WireModel):
     fax: str | None = None
     table_version: str = Field(description="Version of the TOD that answered.", examples=["3.37"])
     matched: Matched | None = Field(
-        description="'exact': the row of this very centre; 'centre-wildcard': the caisse's "
+        description="'exact': the row of this very centre; 'centreWildcard': the caisse's "
         "centre 0000 row, used because no row names this centre. Null in `od.search` results: "
         "a search finds rows and resolves nothing (the hit's `matchedOn` says what matched)."
     )
@@ -87,7 +87,7 @@ class OdInfo(WireModel):
 
 class OdRegime(WireModel):
     code: str = Field(examples=["01"])
-    name: str | None = Field(default=None, examples=["REGIME GENERAL"])
+    libelle: str | None = Field(default=None, examples=["REGIME GENERAL"])
     row_count: int = Field(description="Rows of the active table in this régime.")
 
 
@@ -101,7 +101,7 @@ class OdRegimes(WireModel):
 class OdSearchHit(WireModel):
     organisme: OrganismeDestinataire
     score: int = Field(description="Higher is better; only the order is meaningful.")
-    matched_on: Literal["code", "od", "libelle", "commune", "code_postal", "regime_name", "usualName"] = Field(
+    matched_on: Literal["code", "od", "libelle", "commune", "codePostal", "regimeLibelle", "usualName"] = Field(
         description="What matched the query: the row's code (key or caisse), OD, libellé, commune, postal "
         "code, régime name, or a usual name of its régime or organisation (see `usualName`)."
     )
@@ -151,7 +151,7 @@ class OdTableSummary(WireModel):
 
 class OdRegimeDiff(WireModel):
     regime: str = Field(examples=["02"])
-    regime_name: str | None = None
+    regime_libelle: str | None = None
     active_rows: int
     file_rows: int
     added: int
@@ -197,7 +197,7 @@ class OdImportReport(WireModel):
     version: str
     row_count: int
     wildcard_count: int
-    layout: Literal["6-column", "14-column", "other"]
+    layout: Literal["sixColumn", "fourteenColumn", "other"]
     encoding: str
     quoted: bool
     header: bool

@@ -4,7 +4,7 @@ The file is ``;``-separated, Latin-1, CRLF, in a plain and an every-field-quoted
 either the official 6 columns or the historic 14 (with addresses). Real copies differ in the
 spelling of the header (accents, case), so columns are found by name. The parser reads the
 whole file before anything is used: one bad row makes the whole file an
-:class:`~bridge.errors.OdTableError` naming the file and the line, because a half-read routing
+:class:`~bridge.errors.OdTableInvalidError` naming the file and the line, because a half-read routing
 table would send claims to the wrong organisme without anyone noticing.
 
 Decisions (documented in docs/od-table.md):
@@ -56,6 +56,9 @@ HISTORIC_14 = (
     "regime", "caisse", "centre", "libelle", "regime_name", "od", "code_centre_informatique",
     "adresse1", "adresse2", "commune", "code_postal", "cedex", "telephone", "fax",
 )
+#: The file's layout, as ``od import --json`` names it (a wire value: lowerCamelCase) and as a
+#: sentence shows it.
+LAYOUT_TEXT = {"sixColumn": "6-column", "fourteenColumn": "14-column", "other": "other layout"}
 
 #: Header names (folded: no accents, lower case, single spaces) -> field of OdRow.
 HEADER_NAMES: dict[str, str] = {}
@@ -94,7 +97,7 @@ class ParsedTable:
     encoding: str
     quoted: bool
     header: bool
-    layout: str
+    layout: str  #: a key of LAYOUT_TEXT (a wire value: ``od import --json``)
     regime_names: dict[str, str]
     warnings: tuple[str, ...]
     blank_lines: int
@@ -106,7 +109,7 @@ def read_official(path: str | Path) -> ParsedTable:
 
 
 def parse_official(data: bytes, name: str = "<data>") -> ParsedTable:
-    """Check and read the bytes of a TOD file. Raises OdTableError naming *name* and the line."""
+    """Check and read the bytes of a TOD file. Raises OdTableInvalidError naming *name* and the line."""
     sha256 = hashlib.sha256(data).hexdigest()
     if data[:4] == b"PK\x03\x04":
         data, name = unzip(data, name)
@@ -245,7 +248,7 @@ class _Parser:
         if self.extra_warnings:
             self.warnings.append(f"... and {self.extra_warnings} more warnings")
         found = tuple(c for c in columns if c is not None)
-        layout = "14-column" if set(found) == set(HISTORIC_14) else "6-column" if set(found) == set(OFFICIAL_6) else "other"
+        layout = "fourteenColumn" if set(found) == set(HISTORIC_14) else "sixColumn" if set(found) == set(OFFICIAL_6) else "other"
         return ParsedTable(
             file_name=self.name,
             sha256=self.sha256,

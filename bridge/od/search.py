@@ -201,11 +201,11 @@ class SearchIndex:
         ]
         if len(parts) == 1:
             if len(query) == 5:
-                levels.append((85, "code_postal", self.postal.get(query, 0), None))
+                levels.append((85, "codePostal", self.postal.get(query, 0), None))
             if len(query) == 3:
                 levels += [(80, "od", self.od.get(query, 0), None), (70, "code", self.caisse.get(query, 0), None)]
             if 2 <= len(query) <= 4:
-                levels.append((50, "code_postal", self.postal.get(query, 0), None))
+                levels.append((50, "codePostal", self.postal.get(query, 0), None))
         return levels
 
     def _key_range(self, prefix: str, *, exact: bool = False) -> int:
@@ -230,7 +230,7 @@ class SearchIndex:
                 caisse |= self.caisse.get(CORSICA[t][0], 0)
             within = postal | caisse
             if not tokens:
-                return [(85, "code_postal", postal, None), (70, "code", caisse, None)]
+                return [(85, "codePostal", postal, None), (70, "code", caisse, None)]
         lib = com = anyf = usualf = within
         for t in tokens:
             pl, pc, pr = self.p_lib.get(t, 0), self.p_com.get(t, 0), self.p_reg.get(t, 0)
@@ -247,7 +247,7 @@ class SearchIndex:
             (65, "commune", com, None),
             (55, "libelle", self._contains(tokens, within), None),
             (50, "libelle", self._all_words(tokens, (self.p_lib, self.p_com)) & within, None),
-            (40, "regime_name", anyf, None),
+            (40, "regimeLibelle", anyf, None),
             (35, "usualName", usualf, lambda i: self._usual_of(i, tokens)),
         ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 from bridge.od.codes import WIDTHS
 from bridge.od.models import OdSource
 from bridge.od.table import ROW_FIELDS, DuplicateKeyError, OdRow, OdTable
@@ -49,7 +49,7 @@ def dump(
 
 
 def load(data: bytes, name: str) -> OdTable:
-    """An :class:`OdTable` from snapshot bytes; OdTableError if the file is damaged."""
+    """An :class:`OdTable` from snapshot bytes; OdTableInvalidError if the file is damaged."""
     try:
         document = json.loads(data)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -74,7 +74,7 @@ def load(data: bytes, name: str) -> OdTable:
             warnings=document.get("warnings") or (),
         )
     except (ValueError, KeyError, TypeError, DuplicateKeyError) as exc:
-        raise OdTableError(
+        raise OdTableInvalidError(
             f"The stored OD table {name} is damaged ({exc}). Import the TOD file again with "
             "'vitale-bridge od import FILE', or roll back with 'vitale-bridge od rollback'.",
             file=name,

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bridge.errors import OdImportSuspiciousError, OdTableError
+from bridge.errors import OdImportSuspiciousError, OdTableInvalidError
 from bridge.od import diff, folder, snapshot
 from bridge.od.models import (
     OdDiff,
@@ -39,7 +39,7 @@ from bridge.od.models import (
     OdTableChanged,
     OrganismeDestinataire,
 )
-from bridge.od.official import ParsedTable, read_official
+from bridge.od.official import LAYOUT_TEXT, ParsedTable, read_official
 from bridge.od.search import DEFAULT_LIMIT
 from bridge.od.table import OdTable
 from bridge.settings import Paths
@@ -181,7 +181,7 @@ class OdStore:
             file_name=parsed.file_name,
             sha256=parsed.sha256,
             origin=origin,
-            description=f"Imported official TOD file {parsed.file_name} ({parsed.layout}, {parsed.encoding}).",
+            description=f"Imported official TOD file {parsed.file_name} ({LAYOUT_TEXT[parsed.layout]}, {parsed.encoding}).",
             imported_at=now,
         )
         regime_names = {**load_embedded(self.default_file).regime_names, **parsed.regime_names}
@@ -209,7 +209,7 @@ class OdStore:
             folder.write(table_path, data)
             try:
                 self._write_state({"active": name, "previous": old_active})
-            except OdTableError:
+            except OdTableInvalidError:
                 with contextlib.suppress(OSError):
                     table_path.unlink()
                 raise
@@ -237,7 +237,7 @@ class OdStore:
         known = {self._table.source.sha256}
         previous = self._read_state().get("previous")
         if previous and previous != EMBEDDED:
-            with contextlib.suppress(OdTableError):
+            with contextlib.suppress(OdTableInvalidError):
                 known.add(self._load_named(previous).source.sha256)
         return {k for k in known if k}
 
@@ -247,9 +247,9 @@ class OdStore:
             state = self._read_state()
             previous = state.get("previous")
             if not previous:
-                raise OdTableError(
+                raise OdTableInvalidError(
                     "There is no previous OD table to roll back to (nothing was imported yet).",
-                    reason="NO_PREVIOUS_TABLE",
+                    reason="noPreviousTable",
                 )
             table = self._load_named(previous)
             self._write_state({"active": previous, "previous": state.get("active") or EMBEDDED})
@@ -354,7 +354,7 @@ class OdStore:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise OdTableError(
+            raise OdTableInvalidError(
                 f"The stored OD table {path} cannot be read ({exc.strerror}). Import the TOD file again.",
                 file=name,
             ) from None
@@ -365,7 +365,7 @@ class OdStore:
         name = state.get("active") or EMBEDDED
         try:
             table = self._load_named(name)
-        except OdTableError as exc:
+        except OdTableInvalidError as exc:
             log.warning("OD table %s unusable (%s); keeping the current table", name, exc.code)
             self._problem = exc.message
             current = getattr(self, "_table", None)

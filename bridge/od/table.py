@@ -153,7 +153,7 @@ class OdTable:
             )
         model = self._wildcard_models.get(key[:2])
         if model is None:
-            model = self._wildcard_models[key[:2]] = self.answer(row, "centre-wildcard")
+            model = self._wildcard_models[key[:2]] = self.answer(row, "centreWildcard")
         if self._wildcard_cached < MAX_CACHED_WILDCARD_KEYS:
             self._cache[key] = model
             self._wildcard_cached += 1
@@ -162,13 +162,14 @@ class OdTable:
     def answer(self, row: OdRow, matched: str | None) -> OrganismeDestinataire:
         """The wire model for *row* (built once per row and rule).
 
-        Every field of the row but ``line`` is a field of the answer under the same name, so
-        the answer is the row itself plus what the table adds: a régime name the row lacks,
-        the version and the rule that matched.
+        Every field of the row but ``line`` is a field of the answer under the same name but
+        one (the row's ``regime_name`` is the answer's ``regime_libelle``, the wire's word for a
+        code's label), so the answer is the row itself plus what the table adds: a régime name
+        the row lacks, the version and the rule that matched.
         """
         fields = row._asdict()
         del fields["line"]
-        fields["regime_name"] = row.regime_name or self.regime_names.get(row.regime)
+        fields["regime_libelle"] = fields.pop("regime_name") or self.regime_names.get(row.regime)
         return OrganismeDestinataire(**fields, table_version=self.version, matched=matched)
 
     def exact(self, row: OdRow) -> OrganismeDestinataire:
@@ -196,7 +197,7 @@ class OdTable:
         counts = Counter(r.regime for r in self.rows)
         codes = sorted(set(counts) | set(self.regime_names))
         return [
-            OdRegime(code=c, name=self._regime_name(c), row_count=counts.get(c, 0)) for c in codes
+            OdRegime(code=c, libelle=self._regime_name(c), row_count=counts.get(c, 0)) for c in codes
         ]
 
     def _regime_name(self, code: str) -> str | None:

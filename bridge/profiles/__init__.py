@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 VitaleType = Literal["vitale1", "vitale2"]
-CpsType = Literal["cps2ter", "cps3", "cps4", "cps-contactless"]
+CpsType = Literal["cps2ter", "cps3", "cps4", "cpsContactless"]
 
 
 class _Model(BaseModel):

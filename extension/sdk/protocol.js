@@ -21,10 +21,10 @@
 export const CHANNEL = "vitale-bridge";
 
 /** Version of this page <-> extension protocol (major.minor); majors must agree. */
-export const PAGE_PROTOCOL_VERSION = "1.0";
+export const PAGE_PROTOCOL_VERSION = "2.0";
 
 /** Version of the host JSON-RPC protocol the extension speaks (sent in bridge.hello). */
-export const HOST_PROTOCOL_VERSION = "1.0";
+export const HOST_PROTOCOL_VERSION = "2.0";
 
 /** Native messaging host name (bridge/identity.py NATIVE_HOST_NAME). */
 export const NATIVE_HOST_NAME = "fr.vitale_bridge.host";
@@ -102,7 +102,7 @@ export const ErrorCode = Object.freeze({
   INSECURE_CONTEXT: "INSECURE_CONTEXT",
   READ_IN_PROGRESS: "READ_IN_PROGRESS",
   INVALID_REQUEST: "INVALID_REQUEST",
-  TIMEOUT: "TIMEOUT",
+  TIMED_OUT: "TIMED_OUT",
   FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED",
   CONNECTION_CLOSED: "CONNECTION_CLOSED",
   PAIRING_REQUIRED: "PAIRING_REQUIRED",
@@ -114,7 +114,7 @@ export const ErrorCode = Object.freeze({
   NO_CARD: "NO_CARD",
   CARD_REMOVED: "CARD_REMOVED",
   UNSUPPORTED_CARD: "UNSUPPORTED_CARD",
-  CARD_ERROR: "CARD_ERROR",
+  CARD_COMMUNICATION: "CARD_COMMUNICATION",
   CARD_BUSY: "CARD_BUSY",
   READER_BUSY: "READER_BUSY",
   CPS_REQUIRED: "CPS_REQUIRED",
@@ -125,7 +125,7 @@ export const ErrorCode = Object.freeze({
   FORBIDDEN: "FORBIDDEN",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   RESULT_TOO_LARGE: "RESULT_TOO_LARGE",
-  BRIDGE_ERROR: "BRIDGE_ERROR",
+  BRIDGE: "BRIDGE",
   PKCS11_UNAVAILABLE: "PKCS11_UNAVAILABLE",
   NO_TOKEN: "NO_TOKEN",
   NO_CERTIFICATE: "NO_CERTIFICATE",
@@ -151,14 +151,14 @@ export function wireError(code, message, details) {
 
 /**
  * Turn a host JSON-RPC error object into the page error shape. Host codes pass through;
- * JSON-RPC protocol errors (-32600..-32603) become INVALID_REQUEST or BRIDGE_ERROR.
+ * JSON-RPC protocol errors (-32600..-32603) become INVALID_REQUEST or BRIDGE.
  * @param {{code?: number, message?: string, data?: any}} rpcError
  */
 export function fromHostError(rpcError) {
   const data = rpcError && typeof rpcError.data === "object" && rpcError.data ? rpcError.data : {};
   let code = typeof data.code === "string" ? data.code : "";
   if (!code) {
-    code = rpcError && (rpcError.code === -32602 || rpcError.code === -32600) ? ErrorCode.INVALID_REQUEST : ErrorCode.BRIDGE_ERROR;
+    code = rpcError && (rpcError.code === -32602 || rpcError.code === -32600) ? ErrorCode.INVALID_REQUEST : ErrorCode.BRIDGE;
   }
   const { code: _ignored, ...details } = data;
   return wireError(code, (rpcError && rpcError.message) || "The bridge reported an error.", Object.keys(details).length ? details : undefined);

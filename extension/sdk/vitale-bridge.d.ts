@@ -14,7 +14,7 @@ export declare const ErrorCode: {
   readonly INSECURE_CONTEXT: "INSECURE_CONTEXT";
   readonly READ_IN_PROGRESS: "READ_IN_PROGRESS";
   readonly INVALID_REQUEST: "INVALID_REQUEST";
-  readonly TIMEOUT: "TIMEOUT";
+  readonly TIMED_OUT: "TIMED_OUT";
   /** connect() from inside a frame: the extension serves top-level pages only. */
   readonly FRAME_NOT_SUPPORTED: "FRAME_NOT_SUPPORTED";
   /** The page called close() before the answer came. */
@@ -29,7 +29,7 @@ export declare const ErrorCode: {
   readonly NO_CARD: "NO_CARD";
   readonly CARD_REMOVED: "CARD_REMOVED";
   readonly UNSUPPORTED_CARD: "UNSUPPORTED_CARD";
-  readonly CARD_ERROR: "CARD_ERROR";
+  readonly CARD_COMMUNICATION: "CARD_COMMUNICATION";
   readonly CARD_BUSY: "CARD_BUSY";
   readonly READER_BUSY: "READER_BUSY";
   readonly CPS_REQUIRED: "CPS_REQUIRED";
@@ -40,7 +40,7 @@ export declare const ErrorCode: {
   readonly FORBIDDEN: "FORBIDDEN";
   readonly TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS";
   readonly RESULT_TOO_LARGE: "RESULT_TOO_LARGE";
-  readonly BRIDGE_ERROR: "BRIDGE_ERROR";
+  readonly BRIDGE: "BRIDGE";
   readonly PKCS11_UNAVAILABLE: "PKCS11_UNAVAILABLE";
   readonly NO_TOKEN: "NO_TOKEN";
   readonly NO_CERTIFICATE: "NO_CERTIFICATE";
@@ -54,7 +54,7 @@ export declare const PageEvent: {
 };
 export type CardEventName = "card.inserted" | "card.removed";
 
-export type CardType = "vitale1" | "vitale2" | "cps2ter" | "cps3" | "cps4" | "cps-contactless" | "unknown";
+export type CardType = "vitale1" | "vitale2" | "cps2ter" | "cps3" | "cps4" | "cpsContactless" | "unknown";
 
 export declare class VitaleBridgeError extends Error {
   readonly code: ErrorCodeValue | string;
@@ -74,7 +74,7 @@ export declare class CardRemovedError extends TypedError {}
 export declare class ReaderBusyError extends TypedError {}
 export declare class CpsRequiredError extends TypedError {}
 export declare class OriginRefusedError extends TypedError {}
-export declare class TimeoutError extends TypedError {}
+export declare class TimedOutError extends TypedError {}
 export declare class InsecureContextError extends TypedError {}
 export declare class ReadInProgressError extends TypedError {}
 export declare class OdNotFoundError extends TypedError {}
@@ -138,7 +138,7 @@ export interface RightsPeriod {
   rawStart: string | null;
   rawEnd: string | null;
 }
-export interface AmoBeneficiaire {
+export interface BeneficiaryAmo {
   qualite: string;
   qualiteLibelle: string | null;
   droits: RightsPeriod[];
@@ -151,10 +151,10 @@ export interface Beneficiary {
   rangNaissance: number | null;
   nir: Nir | null;
   /** Only with scope "full" (a CPS card present). */
-  amo: AmoBeneficiaire | null;
+  amo: BeneficiaryAmo | null;
   unknownTags: { tag: string; value: string; path: string }[];
 }
-export interface AmoAssure {
+export interface HolderAmo {
   regime: string;
   caisse: string;
   centre: string;
@@ -165,7 +165,7 @@ export interface OrganismeDestinataire {
   codeCentreInformatique: string;
   libelle: string;
   regime: string;
-  regimeName: string | null;
+  regimeLibelle: string | null;
   caisse: string;
   centre: string;
   adresse1: string | null;
@@ -177,14 +177,14 @@ export interface OrganismeDestinataire {
   fax: string | null;
   tableVersion: string;
   /** The resolution rule; null in searchOd results (a search finds rows, see matchedOn). */
-  matched: "exact" | "centre-wildcard" | null;
+  matched: "exact" | "centreWildcard" | null;
 }
 export interface Availability {
   scope: "clear" | "full";
   identity: boolean;
   amo: boolean;
   reason: string | null;
-  reasonCode: "CPS_ABSENT" | "PROTECTED_BY_CARD" | "NOT_REQUESTED" | null;
+  reasonCode: "cpsAbsent" | "protectedByCard" | "notRequested" | null;
 }
 export interface VitaleRead {
   reader: string;
@@ -193,10 +193,10 @@ export interface VitaleRead {
   serialNumber: string | null;
   validity: { start: string | null; end: string | null; rawStart: string | null; rawEnd: string | null } | null;
   beneficiaries: Beneficiary[];
-  amo: AmoAssure | null;
+  amo: HolderAmo | null;
   availability: Availability;
   organismeDestinataire: OrganismeDestinataire | null;
-  odStatus: "resolved" | "not-found" | "not-requested" | "no-amo" | "unavailable";
+  odStatus: "resolved" | "notFound" | "notRequested" | "noAmo" | "unavailable";
   unknownTags: { tag: string; value: string; path: string }[];
   /** True when this answer came from the card session (the same card, still in its reader), not from the card. */
   fromCache: boolean;
@@ -252,7 +252,7 @@ export interface OdSearchResult {
   results: {
     organisme: OrganismeDestinataire;
     score: number;
-    matchedOn: "code" | "od" | "libelle" | "commune" | "code_postal" | "regime_name" | "usualName";
+    matchedOn: "code" | "od" | "libelle" | "commune" | "codePostal" | "regimeLibelle" | "usualName";
     /** With matchedOn "usualName": which one, e.g. "MSA". */
     usualName: string | null;
   }[];
@@ -266,7 +266,7 @@ export interface CardEvent {
 export interface ConnectOptions {
   /**
    * Milliseconds for each call, consent prompt included (default 150000). The extension closes
-   * an unanswered consent window just before it and rejects connect() with TIMEOUT.
+   * an unanswered consent window just before it and rejects connect() with TIMED_OUT.
    */
   timeout?: number;
   /** Milliseconds to wait for the extension to answer at all (default 1500). */

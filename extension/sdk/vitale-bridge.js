@@ -66,7 +66,7 @@ export const CardRemovedError = errorClass("CardRemovedError", ErrorCode.CARD_RE
 export const ReaderBusyError = errorClass("ReaderBusyError", ErrorCode.READER_BUSY);
 export const CpsRequiredError = errorClass("CpsRequiredError", ErrorCode.CPS_REQUIRED);
 export const OriginRefusedError = errorClass("OriginRefusedError", ErrorCode.ORIGIN_REFUSED);
-export const TimeoutError = errorClass("VitaleBridgeTimeoutError", ErrorCode.TIMEOUT);
+export const TimedOutError = errorClass("TimedOutError", ErrorCode.TIMED_OUT);
 export const InsecureContextError = errorClass("InsecureContextError", ErrorCode.INSECURE_CONTEXT);
 export const ReadInProgressError = errorClass("ReadInProgressError", ErrorCode.READ_IN_PROGRESS);
 export const OdNotFoundError = errorClass("OdNotFoundError", ErrorCode.OD_NOT_FOUND);
@@ -138,7 +138,7 @@ class Channel {
   send(action, params, timeout, onTimeout) {
     const id = newId();
     const answer = this.pending.add(id, timeout, () =>
-      onTimeout ? onTimeout() : new TimeoutError(`No answer to ${action} within ${timeout} ms.`, { action }),
+      onTimeout ? onTimeout() : new TimedOutError(`No answer to ${action} within ${timeout} ms.`, { action }),
     );
     /** @type {Record<string, unknown>} */
     const message = { channel: CHANNEL, kind: "request", id, action };

@@ -143,11 +143,11 @@ test("a tab closed while its origin's window is open gets no decision recorded",
   assert.deepEqual(Object.keys(await access.tabDecisions()).filter((k) => k.endsWith("closing.example")), ["71|https://closing.example"]);
 });
 
-test("the page's deadline: a clear TIMEOUT, and the window closes when nobody waits any more", async () => {
+test("the page's deadline: a clear TIMED_OUT, and the window closes when nobody waits any more", async () => {
   const access = newAccess();
   const closedBefore = api.closed.length;
   await assert.rejects(access.require("https://slow.example", 31, { timeout: 30 }), (err) =>
-    err.wire.code === "TIMEOUT" && err.wire.details.step === "consent");
+    err.wire.code === "TIMED_OUT" && err.wire.details.step === "consent");
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(access.prompts.size, 0);
   assert.equal(api.closed.length, closedBefore + 1, "the consent window was closed");
@@ -160,7 +160,7 @@ test("the page's deadline: a clear TIMEOUT, and the window closes when nobody wa
 test("a waiter timing out does not close the window another tab still waits on", async () => {
   const access = newAccess();
   const patient = access.require("https://shared.example", 41);
-  await assert.rejects(access.require("https://shared.example", 42, { timeout: 20 }), (err) => err.wire.code === "TIMEOUT");
+  await assert.rejects(access.require("https://shared.example", 42, { timeout: 20 }), (err) => err.wire.code === "TIMED_OUT");
   assert.equal(access.prompts.size, 1);
   await answerNextPrompt(access, "always");
   await patient;

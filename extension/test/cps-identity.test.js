@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { CHANNEL, ErrorCode, fromHostError } from "../sdk/protocol.js";
+import { CHANNEL, ErrorCode, PAGE_PROTOCOL_VERSION, fromHostError } from "../sdk/protocol.js";
 import { NoTokenError, Pkcs11UnavailableError, VitaleBridge } from "../sdk/vitale-bridge.js";
 import { handlePageAction } from "../src/background/actions.js";
 import { BridgeFailure } from "../src/background/host.js";
@@ -39,7 +39,7 @@ function pageWith(answer) {
 test("cpsIdentity() asks for the holder and returns it; host errors come back typed", async () => {
   let error = null;
   const win = pageWith((action) => {
-    if (action === "hello") return { extensionVersion: "0.1.0", protocolVersion: "1.0" };
+    if (action === "hello") return { extensionVersion: "0.1.0", protocolVersion: PAGE_PROTOCOL_VERSION };
     if (action === "connect") return { state: "ready" };
     if (error) throw error;
     return ZOE;

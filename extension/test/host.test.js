@@ -40,7 +40,7 @@ class FakeTransport {
   }
 }
 
-const hello = (protocolVersion = "1.0", key = KEY) => async (msg) => {
+const hello = (protocolVersion = HOST_PROTOCOL_VERSION, key = KEY) => async (msg) => {
   if (msg.method === "bridge.hello") {
     const hostProofValue = msg.params.challenge && key ? await hostProof(key, msg.params.challenge) : null;
     return { result: { name: "vitale-bridge", version: "0.1.0", protocolVersion, transport: "x", driver: "simulator", capabilities: [], hostProof: hostProofValue } };
@@ -119,7 +119,7 @@ test("WebSocket: a valid proof of the stored key, then requests flow", async () 
 
 for (const [name, proofKey] of [["a wrong proof", "ZZZZZZZZZZZZZZZZZZZZ"], ["no proof", null]]) {
   test(`WebSocket: ${name} is an untrusted host; nothing but hello is sent, its events are dropped`, async () => {
-    const { conn, log, made } = connection({ websocket: hello("1.0", proofKey) }, "websocket");
+    const { conn, log, made } = connection({ websocket: hello(HOST_PROTOCOL_VERSION, proofKey) }, "websocket");
     const heard = [];
     conn.eventListeners.add((m) => heard.push(m));
     const ready = conn.ensureReady().then(() => null, (err) => err);
@@ -176,7 +176,7 @@ test("native only: no fallback, a HOST_MISSING state, then a reconnection later"
 });
 
 test("a host of another protocol major: incompatible, and calls say VERSION_MISMATCH", async () => {
-  const { conn } = connection({ native: hello("2.0") });
+  const { conn } = connection({ native: hello("3.0") });
   await assert.rejects(conn.ensureReady(), (err) => err.wire.code === "VERSION_MISMATCH");
   assert.equal(conn.state, "incompatible");
   assert.equal(conn.summary().error.code, "VERSION_MISMATCH");
@@ -186,7 +186,7 @@ test("host errors keep their code; a silent host times out", async () => {
   const { conn } = connection({ native: hello() });
   await conn.ensureReady();
   await assert.rejects(conn.call("vitale.read"), (err) => err.wire.code === "NO_CARD");
-  await assert.rejects(conn.call("slow", {}, 30), (err) => err.wire.code === "TIMEOUT");
+  await assert.rejects(conn.call("slow", {}, 30), (err) => err.wire.code === "TIMED_OUT");
   assert.equal(conn.pending.size, 0);
 });
 

@@ -48,7 +48,7 @@ test("host errors keep their stable code and details", () => {
   const e = fromHostError({ code: -32010, message: "No card is inserted.", data: { code: "NO_CARD", reader: "R1" } });
   assert.deepEqual(e, { code: ErrorCode.NO_CARD, message: "No card is inserted.", details: { reader: "R1" } });
   assert.equal(fromHostError({ code: -32602, message: "bad" }).code, ErrorCode.INVALID_REQUEST);
-  assert.equal(fromHostError({ code: -32603, message: "x" }).code, ErrorCode.BRIDGE_ERROR);
+  assert.equal(fromHostError({ code: -32603, message: "x" }).code, ErrorCode.BRIDGE);
   assert.equal(fromHostError({ code: -32099, data: { code: "SOMETHING_NEW" } }).code, ErrorCode.UNKNOWN);
   assert.equal(wireError("NOPE", "m").code, ErrorCode.UNKNOWN);
 });

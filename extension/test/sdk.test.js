@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CHANNEL, ErrorCode } from "../sdk/protocol.js";
+import { CHANNEL, ErrorCode, PAGE_PROTOCOL_VERSION } from "../sdk/protocol.js";
 import * as sdk from "../sdk/vitale-bridge.js";
 import {
-  CardRemovedError, ConnectionClosedError, ExtensionMissingError, FrameNotSupportedError, NoCardError, OriginRefusedError, TimeoutError, VersionMismatchError,
+  CardRemovedError, ConnectionClosedError, ExtensionMissingError, FrameNotSupportedError, NoCardError, OriginRefusedError, TimedOutError, VersionMismatchError,
   VitaleBridge, VitaleBridgeError, errorFromWire,
 } from "../sdk/vitale-bridge.js";
 
@@ -45,7 +45,7 @@ function contentScript(win, handler) {
   });
 }
 
-const HELLO = { extensionVersion: "0.1.0", protocolVersion: "1.0" };
+const HELLO = { extensionVersion: "0.1.0", protocolVersion: PAGE_PROTOCOL_VERSION };
 const STATUS = { state: "ready", host: { version: "0.1.0" } };
 
 test("connect: no content script answering means the extension is missing", async () => {
@@ -67,7 +67,7 @@ test("connect: an insecure page is refused before anything is sent", async () =>
 
 test("connect: a different extension protocol major is a version mismatch", async () => {
   const win = new FakeWindow();
-  contentScript(win, (action) => (action === "hello" ? { extensionVersion: "9.0.0", protocolVersion: "2.0" } : STATUS));
+  contentScript(win, (action) => (action === "hello" ? { extensionVersion: "9.0.0", protocolVersion: "3.0" } : STATUS));
   await assert.rejects(VitaleBridge.connect({ window: win }), VersionMismatchError);
 });
 
@@ -109,11 +109,11 @@ test("readVitale sends the options and returns the result; errors come back type
   await assert.rejects(bridge.readVitale(), (err) => err.code === ErrorCode.CONNECTION_CLOSED);
 });
 
-test("a call with no answer times out with a TimeoutError", async () => {
+test("a call with no answer times out with a TimedOutError", async () => {
   const win = new FakeWindow();
   contentScript(win, (action) => (action === "hello" ? HELLO : action === "connect" ? STATUS : new Promise(() => {})));
   const bridge = await VitaleBridge.connect({ window: win, timeout: 60 });
-  await assert.rejects(bridge.cpsStatus(), (err) => err instanceof TimeoutError && err.code === ErrorCode.TIMEOUT);
+  await assert.rejects(bridge.cpsStatus(), (err) => err instanceof TimedOutError && err.code === ErrorCode.TIMED_OUT);
   bridge.close();
 });
 

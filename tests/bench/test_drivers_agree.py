@@ -73,7 +73,7 @@ async def test_full_read_adds_only_the_licensed_data(name, vitale_readers, pcsc,
     if "error" in over_pcsc:
         assert over_pcsc == in_process
         return
-    assert over_pcsc["availability"]["reasonCode"] == "PROTECTED_BY_CARD"
+    assert over_pcsc["availability"]["reasonCode"] == "protectedByCard"
     assert in_process["availability"]["amo"] is True and in_process["amo"]
     licensed = profiles.load(name)
     assert in_process["serialNumber"] == licensed.serial_number
@@ -85,7 +85,6 @@ async def test_full_read_adds_only_the_licensed_data(name, vitale_readers, pcsc,
         wire.pop("availability")
         wire.pop("amo")
         wire.pop("serialNumber")
-        wire.pop("odStatus")
         if wire["validity"]:
             wire["validity"].update(end=None, rawEnd=None)
             if not any(wire["validity"].values()):

@@ -65,7 +65,7 @@ def test_the_window_does_not_outlive_the_page_timeout(browser, demo_server):
         page.evaluate(f"() => {{ window.__outcome = ({CONNECT})(3000); }}")
     consent = info.value
     code, message = page.evaluate("() => window.__outcome")
-    assert code == "TIMEOUT" and "consent window" in message, message
+    assert code == "TIMED_OUT" and "consent window" in message, message
     if not consent.is_closed():
         consent.wait_for_event("close", timeout=5000)
     assert consent_pages(ctx) == []

@@ -113,7 +113,7 @@ def test_sdk_methods_through_the_real_chain(browser, demo_server):
     assert out["status"]["host"]["driver"] == "simulator"
     assert {r["cardType"] for r in out["readers"]["readers"]} == {"vitale2", "cps3"}
     assert out["cps"]["present"] is True and out["cps"]["cardType"] == "cps3"
-    assert out["od"]["od"] == "691" and out["od"]["matched"] in ("exact", "centre-wildcard")
+    assert out["od"]["od"] == "691" and out["od"]["matched"] in ("exact", "centreWildcard")
     assert 1 <= len(out["found"]["results"]) <= 3
     assert out["clear"]["scope"] == "clear" and out["amo"] is None
     assert out["errors"]["badCodes"] == ["INVALID_REQUEST", True]

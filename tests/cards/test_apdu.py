@@ -2,7 +2,7 @@ import pytest
 
 from bridge.cards import apdu
 from bridge.cards.apdu import ApduProcessor, command, with_le
-from bridge.errors import CardCommunicationError, CardRemovedError, TimeoutError_
+from bridge.errors import CardCommunicationError, CardRemovedError, TimedOutError
 from tests.helpers.scripted import ScriptedConnection
 
 ATR = "3B751300004509EA9000"
@@ -66,7 +66,7 @@ def test_status_words_become_typed_errors(sw, cls):
         ApduProcessor(conn).send(bytes.fromhex("00B0820000"))
     assert info.value.sw == int(sw, 16)
     public = info.value.to_bridge_error()  # what leaves a session
-    assert isinstance(public, CardCommunicationError) and public.code == "CARD_ERROR"
+    assert isinstance(public, CardCommunicationError) and public.code == "CARD_COMMUNICATION"
     assert public.details == {"sw": sw, "ins": "B0"}
 
 
@@ -93,6 +93,6 @@ def test_removal_propagates():
 def test_time_budget():
     conn = ScriptedConnection(ATR, [])
     processor = ApduProcessor(conn, timeout=-1)
-    with pytest.raises(TimeoutError_):
+    with pytest.raises(TimedOutError):
         processor.send(bytes.fromhex("00B0820000"))
     assert conn.sent == []

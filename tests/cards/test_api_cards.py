@@ -33,7 +33,7 @@ async def test_card_status(client):
 async def test_vitale_read_clear_then_cps_required(client):
     result = await client.call("vitale.read")
     assert result["availability"]["scope"] == "clear"
-    assert result["availability"]["reasonCode"] == "CPS_ABSENT"
+    assert result["availability"]["reasonCode"] == "cpsAbsent"
     assert [b["prenom"] for b in result["beneficiaries"]] == ["PAUL", "JULIE", "LEA", "LOUIS"]
     assert result["beneficiaries"][1]["dateNaissance"] == {
         "raw": "19820230", "iso": None, "lunar": True, "missingCentury": False
@@ -114,5 +114,5 @@ async def test_discover_documents_the_card_methods(client):
     schemas = doc["components"]["schemas"]
     assert read["result"]["schema"]["title"] == "VitaleRead"
     assert "availability" in read["result"]["schema"]["properties"]
-    assert {"Beneficiary", "AmoAssure", "RightsPeriod", "OrganismeDestinataire", "Reader", "BirthDate"} <= set(schemas)
+    assert {"Beneficiary", "HolderAmo", "RightsPeriod", "OrganismeDestinataire", "Reader", "BirthDate"} <= set(schemas)
     assert "dateNaissance" in schemas["Beneficiary"]["properties"]

@@ -19,7 +19,7 @@ from bridge.cards import atr
         ("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00", "cps3"),
         ("3B AC 00 40 2A 00 12 25 00 64 80 82 02 12 00 90 00", "cps3"),
         ("3B DC 18 FF 00 00 12 25 00 64 80 00 04 01 00 90 00", "cps4"),
-        ("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E", "cps-contactless"),
+        ("3B 8F 80 01 00 31 B8 64 04 B0 EC C1 73 94 01 80 82 90 00 0E", "cpsContactless"),
         # Another IAS-ECC CPx under OpenSC's mask.
         ("3B AD 11 22 33 00 12 25 00 64 80 AA BB CC 00 90 00", "cps3"),
         ("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A", "unknown"),
@@ -42,7 +42,7 @@ def test_bytes_and_text_agree():
 
 @given(st.binary(min_size=0, max_size=33))
 def test_any_atr_gets_a_type(value):
-    assert atr.identify(value) in {"vitale1", "vitale2", "cps2ter", "cps3", "cps4", "cps-contactless", "unknown"}
+    assert atr.identify(value) in {"vitale1", "vitale2", "cps2ter", "cps3", "cps4", "cpsContactless", "unknown"}
 
 
 @given(st.integers(0, 255))

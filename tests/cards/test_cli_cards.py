@@ -33,7 +33,7 @@ def test_read_table_with_amo_and_od(home, capsys):
 def test_read_json_clear(home, capsys):
     assert main(["read", "--json", "--scope", "clear", *sim("famille4")]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["availability"]["reasonCode"] == "NOT_REQUESTED"
+    assert result["availability"]["reasonCode"] == "notRequested"
 
 
 def test_read_errors_become_messages(home, capsys):

@@ -60,7 +60,7 @@ async def test_a_fault_that_persists_is_reported_after_bounded_retries(vitale_re
     with pytest.raises(CardCommunicationError) as info:
         await pcsc_bridge.cards.read_vitale(reader=reader, cache=False)
     assert not isinstance(info.value, CardRemovedError)
-    assert info.value.code == "CARD_ERROR" and len(failed) == 3  # first attempt + 2 retries
+    assert info.value.code == "CARD_COMMUNICATION" and len(failed) == 3  # first attempt + 2 retries
 
 
 async def test_short_reader_names_pick_the_reader_holding_the_right_card(vitale_readers, pcsc_bridge):

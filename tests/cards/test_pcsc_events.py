@@ -55,7 +55,7 @@ async def test_two_readers_at_once(vitale_readers, pcsc_bridge):
         pcsc_bridge.cards.read_vitale(cache=False), pcsc_bridge.cards.cps_status(),
     )
     assert reads[0] == reads[2] and reads[1] == reads[3]
-    assert reads[0].availability.reason_code == "PROTECTED_BY_CARD"
+    assert reads[0].availability.reason_code == "protectedByCard"
     assert reads[1].present and reads[1].card_number
 
 

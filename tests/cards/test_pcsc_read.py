@@ -30,7 +30,7 @@ async def test_family_read_with_the_fewest_apdus(vitale_readers, pcsc_bridge):
     assert commands[0] == "00A40000023F00" and commands[3] == "00A404000BD250000002564954414C45"
     assert commands[1] == "00B0820000" and commands[2][:8] == "00B08200"
     assert not any(c.startswith("00C0") for c in commands)
-    assert result.card_type == "vitale2" and result.availability.reason_code == "CPS_ABSENT"
+    assert result.card_type == "vitale2" and result.availability.reason_code == "cpsAbsent"
     assert len(result.beneficiaries) == 4
     assert all(b.nir.key_valid for b in result.beneficiaries)
     # The bench's rang tag (83) is not a public fact: kept, in hex, where it was found.
@@ -60,9 +60,9 @@ async def test_full_scope_over_pcsc_says_the_card_protects_amo(vitale_readers, p
     result = await read_vitale(pcsc_bridge, reader="Vitale")  # auto: a CPS is present
     assert result.availability.scope == "full"
     assert result.availability.amo is False
-    assert result.availability.reason_code == "PROTECTED_BY_CARD" and "licensed" in result.availability.reason
+    assert result.availability.reason_code == "protectedByCard" and "licensed" in result.availability.reason
     assert result.amo is None and all(b.amo is None for b in result.beneficiaries)
-    assert result.od_status == "no-amo" and result.organisme_destinataire is None
+    assert result.od_status == "noAmo" and result.organisme_destinataire is None
     assert len(result.beneficiaries) == 4
 
 

@@ -55,7 +55,7 @@ async def test_a_full_read_is_not_served_from_a_clear_one(vitale_readers, pcsc_b
     assert full.availability.scope == "full" and full.from_cache is False
     assert (await pcsc_bridge.cards.read_vitale(reader=reader, scope="full")).from_cache is True
     clear_again = await pcsc_bridge.cards.read_vitale(reader=reader, scope="clear")  # from the full read
-    assert clear_again.from_cache is True and clear_again.availability.reason_code == "NOT_REQUESTED"
+    assert clear_again.from_cache is True and clear_again.availability.reason_code == "notRequested"
     assert clear_again.amo is None
 
 
@@ -68,7 +68,7 @@ async def test_the_cpx_rule_uses_the_cps_present_now(vitale_readers, pcsc_bridge
     vitale_readers.remove("CPS")
     result = await read_vitale(pcsc_bridge, reader=reader)
     assert result.from_cache is True  # the same Vitale...
-    assert result.availability.scope == "clear" and result.availability.reason_code == "CPS_ABSENT"
+    assert result.availability.scope == "clear" and result.availability.reason_code == "cpsAbsent"
     with pytest.raises(CpsRequiredError):  # ...but no CPS now
         await read_vitale(pcsc_bridge, reader=reader, scope="full")
 

@@ -41,9 +41,9 @@ async def test_clear_read_without_cps(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     result = await read_vitale(bridge)
     assert result.availability.scope == "clear"
-    assert result.availability.reason_code == "CPS_ABSENT"
+    assert result.availability.reason_code == "cpsAbsent"
     assert result.amo is None and all(b.amo is None for b in result.beneficiaries)
-    assert result.od_status == "no-amo"
+    assert result.od_status == "noAmo"
     assert len(result.beneficiaries) == 4
 
 
@@ -105,7 +105,7 @@ async def test_explicit_clear_with_cps(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
     result = await bridge.cards.read_vitale(scope="clear")
-    assert result.availability.reason_code == "NOT_REQUESTED" and result.amo is None
+    assert result.availability.reason_code == "notRequested" and result.amo is None
 
 
 async def test_od_not_found_does_not_fail_the_read(bridge):
@@ -113,14 +113,14 @@ async def test_od_not_found_does_not_fail_the_read(bridge):
     bridge.cards.driver.insert(profile("cps3"))
     result = await read_vitale(bridge, scope="full")
     assert result.amo.caisse == "000"
-    assert result.od_status == "not-found" and result.organisme_destinataire is None
+    assert result.od_status == "notFound" and result.organisme_destinataire is None
 
 
 async def test_resolve_od_false(bridge):
     bridge.cards.driver.insert(profile("famille4"))
     bridge.cards.driver.insert(profile("cps3"))
     result = await read_vitale(bridge, resolve=False)
-    assert result.amo is not None and result.od_status == "not-requested"
+    assert result.amo is not None and result.od_status == "notRequested"
 
 
 async def test_without_an_od_store(bridge, monkeypatch):
@@ -214,10 +214,10 @@ async def test_swap_between_two_looks_is_seen(bridge):
 
 
 async def test_a_read_that_blocks_times_out(bridge, monkeypatch):
-    """Another program holding the card (a transaction that never ends) gives TIMEOUT, not a hang."""
+    """Another program holding the card (a transaction that never ends) gives TIMED_OUT, not a hang."""
     import threading
 
-    from bridge.errors import TimeoutError_
+    from bridge.errors import TimedOutError
 
     sim = bridge.cards.driver
     reader = sim.insert(profile("famille4"))
@@ -232,7 +232,7 @@ async def test_a_read_that_blocks_times_out(bridge, monkeypatch):
     monkeypatch.setattr(bridge.cards, "read_timeout", 0.1)
     monkeypatch.setattr("bridge.cards.service.READ_GRACE", 0.1)
     try:
-        with pytest.raises(TimeoutError_):
+        with pytest.raises(TimedOutError):
             await bridge.cards.read_vitale(reader=reader)
     finally:
         release.set()

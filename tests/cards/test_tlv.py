@@ -45,7 +45,7 @@ def test_long_form_two_bytes():
 def test_lying_lengths_are_card_errors(data):
     with pytest.raises(CardCommunicationError) as info:
         tlv.parse(bytes.fromhex(data.replace(" ", "")))
-    assert info.value.code == "CARD_ERROR"
+    assert info.value.code == "CARD_COMMUNICATION"
     assert tlv.complete(bytes.fromhex(data.replace(" ", ""))) is False
 
 

@@ -81,7 +81,7 @@ class LookalikeHost(_ServerThread):
             elif challenge and self.proof == "wrong":
                 proof = host_proof("A" * 20, challenge)
             result = {
-                "name": "vitale-bridge", "version": "0.1.0", "protocolVersion": "1.0", "transport": "websocket",
+                "name": "vitale-bridge", "version": "0.1.0", "protocolVersion": "2.0", "transport": "websocket",
                 "driver": "pcsc", "capabilities": ["readers.list", "vitale.read"], "hostProof": proof,
             }
             return {"jsonrpc": "2.0", "id": msg.get("id"), "result": result}

@@ -43,14 +43,14 @@ async def test_resolve(bridge):
     answer = await call(bridge, "od.resolve", {"regime": "99", "caisse": "751", "centre": "0601"})
     result = answer["result"]
     assert (result["od"], result["codeCentreInformatique"], result["matched"]) == ("752", "044", "exact")
-    assert result["tableVersion"] == "3.37" and result["regimeName"] == "AUTRES MUTUELLES"
+    assert result["tableVersion"] == "3.37" and result["regimeLibelle"] == "AUTRES MUTUELLES"
 
 
 async def test_resolve_pads_and_accepts_numbers_and_positional_params(bridge):
     a = await call(bridge, "od.resolve", {"regime": 1, "caisse": "751", "centre": "12"})
     b = await call(bridge, "od.resolve", ["01", "751", "0012"])
     assert a["result"] == b["result"]
-    assert a["result"]["matched"] == "centre-wildcard" and a["result"]["centre"] == "0000"
+    assert a["result"]["matched"] == "centreWildcard" and a["result"]["centre"] == "0000"
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ async def test_info_and_regimes(bridge):
     assert info["ageDays"] is None and info["source"].get("origin") is None  # embedded: no import date
     regimes = (await call(bridge, "od.regimes"))["result"]
     by_code = {r["code"]: r for r in regimes["regimes"]}
-    assert by_code["01"]["name"] == "REGIME GENERAL" and by_code["01"]["rowCount"] == 136
+    assert by_code["01"]["libelle"] == "REGIME GENERAL" and by_code["01"]["rowCount"] == 136
     assert by_code["12"]["rowCount"] == 1
 
 
@@ -110,7 +110,7 @@ async def test_rollback_needs_a_local_client(bridge, fixtures):
 
 async def test_rollback_with_nothing_to_restore(bridge):
     error = (await call(bridge, "od.rollback"))["error"]
-    assert (error["code"], error["data"]["reason"]) == (-32021, "NO_PREVIOUS_TABLE")
+    assert (error["code"], error["data"]["reason"]) == (-32021, "noPreviousTable")
 
 
 async def test_openrpc_documents_the_methods(bridge):
@@ -125,7 +125,7 @@ async def test_cli_import_in_another_process_reaches_a_running_server(server, ho
     async with BridgeClient.connect(port=server.port, token=server.token) as client:
         await client.call("events.subscribe", {"events": ["od.tableChanged"]})
         before = await client.call("od.resolve", {"regime": "01", "caisse": "751", "centre": "0601"})
-        assert (before["tableVersion"], before["matched"]) == ("3.37", "centre-wildcard")
+        assert (before["tableVersion"], before["matched"]) == ("3.37", "centreWildcard")
         env = {**os.environ, "VITALE_BRIDGE_HOME": str(home)}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bridge", "od", "import", str(fixtures / "tod-6col-plain-latin1-crlf.csv"), "--json", "--force",

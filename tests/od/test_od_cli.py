@@ -20,7 +20,7 @@ def test_resolve(home, capsys):
     assert code == 0 and "OD 752" in out and "LMDE Paris" in out and "TOD 3.37" in out
     code, out, _ = run(capsys, "resolve", "1", "751", "12", "--json")
     result = json.loads(out)
-    assert code == 0 and (result["od"], result["matched"], result["centre"]) == ("751", "centre-wildcard", "0000")
+    assert code == 0 and (result["od"], result["matched"], result["centre"]) == ("751", "centreWildcard", "0000")
 
 
 def test_resolve_errors(home, capsys):

@@ -53,7 +53,7 @@ def test_every_wildcard_covers_an_unlisted_centre(embedded):
             continue
         centre = next(f"{n:04d}" for n in range(9999, 0, -1) if (row.regime, row.caisse, f"{n:04d}") not in listed)
         od = embedded.resolve(row.regime, row.caisse, centre)
-        assert (od.od, od.centre, od.matched) == (row.od, "0000", "centre-wildcard")
+        assert (od.od, od.centre, od.matched) == (row.od, "0000", "centreWildcard")
 
 
 def test_known_routings_of_public_copies(embedded):

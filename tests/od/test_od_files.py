@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 from bridge.od import files
 from bridge.od.official import read_official
 from tests.helpers.od_testdata import HEADER_6
@@ -47,7 +47,7 @@ def test_dev_zero_is_refused_at_once(home, action):
 
 
 def test_a_folder_is_refused(tmp_path):
-    with pytest.raises(OdTableError, match="a folder, not a regular file"):
+    with pytest.raises(OdTableInvalidError, match="a folder, not a regular file"):
         read_official(tmp_path)
 
 
@@ -63,7 +63,7 @@ def test_the_size_limit_is_enforced_on_what_is_read(tmp_path, monkeypatch):
         return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))  # st_size says 10
 
     monkeypatch.setattr(files.os, "fstat", small_fstat)
-    with pytest.raises(OdTableError, match="larger than 100 bytes"):
+    with pytest.raises(OdTableInvalidError, match="larger than 100 bytes"):
         read_official(path)
 
 
@@ -71,7 +71,7 @@ def test_the_size_limit_is_enforced_on_what_is_read(tmp_path, monkeypatch):
 def test_utf16_is_named_with_how_to_convert(tmp_path, encoding):
     path = tmp_path / "tod.csv"
     path.write_bytes(("\r\n".join([HEADER_6, "01;751;0000;PARIS;751;036"]) + "\r\n").encode(encoding))
-    with pytest.raises(OdTableError) as info:
+    with pytest.raises(OdTableInvalidError) as info:
         read_official(path)
     message = info.value.message
     assert "UTF-16" in message and "iconv -f UTF-16 -t UTF-8" in message and "NUL" not in message

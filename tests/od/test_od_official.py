@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 from bridge.od.official import decode, parse_official, read_official
 from tests.helpers.od_testdata import HEADER_6
 
 
 def test_six_columns_quoted_latin1_crlf(fixtures):
     parsed = read_official(fixtures / "tod-6col-quoted-latin1-crlf.csv")
-    assert parsed.layout == "6-column"
+    assert parsed.layout == "sixColumn"
     assert parsed.encoding == "latin-1"
     assert parsed.quoted and parsed.header
     assert parsed.version == "3.12"  # "3";"12";"1";"Version de la table"
@@ -32,7 +32,7 @@ def test_six_columns_quoted_latin1_crlf(fixtures):
 
 def test_six_columns_plain(fixtures):
     parsed = read_official(fixtures / "tod-6col-plain-latin1-crlf.csv")
-    assert (parsed.layout, parsed.quoted, parsed.version) == ("6-column", False, "3.70")
+    assert (parsed.layout, parsed.quoted, parsed.version) == ("sixColumn", False, "3.70")
     assert [r.key for r in parsed.rows] == [
         ("01", "751", "0000"), ("01", "751", "0601"), ("02", "011", "0000"), ("99", "751", "0601"),
     ]
@@ -41,7 +41,7 @@ def test_six_columns_plain(fixtures):
 
 def test_fourteen_columns_plain_with_addresses(fixtures):
     parsed = read_official(fixtures / "tod-14col-plain-latin1-crlf.csv")
-    assert (parsed.layout, parsed.quoted, parsed.version) == ("14-column", False, "3.37")
+    assert (parsed.layout, parsed.quoted, parsed.version) == ("fourteenColumn", False, "3.37")
     assert parsed.encoding == "windows-1252"  # the € of a phone number is byte 0x80
     mgen = next(r for r in parsed.rows if r.key == ("91", "811", "0506"))
     assert (mgen.adresse1, mgen.adresse2, mgen.commune, mgen.code_postal, mgen.cedex) == (
@@ -125,10 +125,10 @@ def test_zip_with_one_csv_is_read(fixtures):
 # --- errors: the file, the line, the reason; nothing kept ----------------------------------------
 
 
-def _error(data: bytes | list[str]) -> OdTableError:
+def _error(data: bytes | list[str]) -> OdTableInvalidError:
     if isinstance(data, list):
         data = ("\r\n".join(data) + "\r\n").encode("latin-1")
-    with pytest.raises(OdTableError) as info:
+    with pytest.raises(OdTableInvalidError) as info:
         parse_official(data, "TOD.csv")
     return info.value
 
@@ -189,12 +189,12 @@ def test_file_too_large(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
     path = tmp_path / "big.csv"
     path.write_bytes(b"x" * 200)
-    with pytest.raises(OdTableError, match="larger than 100 bytes"):
+    with pytest.raises(OdTableInvalidError, match="larger than 100 bytes"):
         read_official(path)
 
 
 def test_unreadable_file_is_a_table_error(tmp_path):
-    with pytest.raises(OdTableError, match="Cannot read"):
+    with pytest.raises(OdTableInvalidError, match="Cannot read"):
         read_official(tmp_path / "missing.csv")
 
 

@@ -23,12 +23,12 @@ def test_exact_row_wins_over_the_wildcard(table):
     od = table.resolve("01", "751", "0601")
     assert (od.od, od.code_centre_informatique, od.centre, od.matched) == ("751", "037", "0601", "exact")
     assert od.table_version == "3.70"
-    assert od.regime_name == "REGIME GENERAL"
+    assert od.regime_libelle == "REGIME GENERAL"
 
 
 def test_centre_wildcard(table):
     od = table.resolve("01", "751", "0123")
-    assert (od.od, od.code_centre_informatique, od.centre, od.matched) == ("751", "036", "0000", "centre-wildcard")
+    assert (od.od, od.code_centre_informatique, od.centre, od.matched) == ("751", "036", "0000", "centreWildcard")
     assert od.libelle == "CPAM de Paris"
 
 
@@ -80,17 +80,19 @@ def test_regime_name_from_the_rows_of_a_14_column_file(fixtures):
     parsed = read_official(fixtures / "tod-14col-plain-latin1-crlf.csv")
     table = OdTable(parsed.rows, version=parsed.version, source=OdSource(kind="imported"))
     od = table.resolve("91", "811", "0506")
-    assert od.regime_name == "M.G.E.N."
+    assert od.regime_libelle == "M.G.E.N."
     assert (od.adresse1, od.code_postal, od.commune, od.cedex) == ("4 rue Pierre Loti", "81019", "ALBI", "CEDEX 9")
 
 
 def test_every_field_of_the_row_reaches_the_answer():
-    """The answer is built from the row by field name: nothing the table holds is lost on the way."""
+    """The answer is built from the row by field name (the row's ``regime_name`` is the wire's
+    ``regime_libelle``): nothing the table holds is lost on the way."""
     values = {f: f"{i:02d}" for i, f in enumerate(OdRow._fields) if f != "line"}
     values.update(regime="01", caisse="751", centre="0601", od="752", code_centre_informatique="044")
     row = OdRow(**values, line=7)
     table = OdTable([row], version="3.70", source=OdSource(kind="imported"))
     od = table.resolve("01", "751", "0601")
+    values["regime_libelle"] = values.pop("regime_name")
     assert od.model_dump(exclude={"table_version", "matched"}) == values
     assert set(OrganismeDestinataire.model_fields) == set(values) | {"table_version", "matched"}
 
@@ -106,5 +108,5 @@ def test_wildcard_cache_is_bounded(table, monkeypatch):
 
     monkeypatch.setattr(table_module, "MAX_CACHED_WILDCARD_KEYS", 10)
     for centre in range(1, 100):
-        assert table.resolve("01", "751", f"{centre + 1000:04d}").matched == "centre-wildcard"
+        assert table.resolve("01", "751", f"{centre + 1000:04d}").matched == "centreWildcard"
     assert table._wildcard_cached == 10

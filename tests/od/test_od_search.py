@@ -56,7 +56,7 @@ def test_commune(index):
 def test_postal_code(index):
     result = index.search("75005")
     assert result.results[0].organisme.code_postal == "75005"
-    assert result.results[0].matched_on == "code_postal"
+    assert result.results[0].matched_on == "codePostal"
 
 
 def test_code_prefix_forms(index):

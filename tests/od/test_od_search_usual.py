@@ -76,7 +76,7 @@ def test_corsican_departements(index, dept):
     assert result.total >= 5
     for h in result.results:
         o = h.organisme
-        if h.matched_on == "code_postal":
+        if h.matched_on == "codePostal":
             assert (o.code_postal or "")[:3] in postal
         else:
             assert (h.matched_on, o.caisse) == ("code", caisse)
@@ -101,15 +101,15 @@ def _claim_holds(hit, query: str) -> bool:
                    for w in words)
     if hit.matched_on == "commune":
         return all(any(x.startswith(w) for x in fold(o.commune or "").split()) for w in words)
-    if hit.matched_on == "regime_name":
-        text = fold(f"{o.regime_name or ''} {o.libelle} {o.commune or ''}").split()
+    if hit.matched_on == "regimeLibelle":
+        text = fold(f"{o.regime_libelle or ''} {o.libelle} {o.commune or ''}").split()
         return all(any(x.startswith(w) for x in text) for w in words)
     if hit.matched_on == "usualName":
         labels = (hit.usual_name or "").split(" + ")
         names = " ".join(n for u in USUAL_NAMES if u.label in labels for n in u.folded).split()
-        text = fold(f"{o.regime_name or ''} {o.libelle} {o.commune or ''}").split() + names
+        text = fold(f"{o.regime_libelle or ''} {o.libelle} {o.commune or ''}").split() + names
         return all(any(x.startswith(w) for x in text) for w in words)
-    if hit.matched_on == "code_postal":
+    if hit.matched_on == "codePostal":
         digits = re.sub(r"\D", "", query)
         return bool(o.code_postal) and (o.code_postal.startswith(digits) or bool(fold(query).split()[0] in CORSICA))
     if hit.matched_on == "od":

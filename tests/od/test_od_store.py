@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bridge import fileio
-from bridge.errors import OdTableError
+from bridge.errors import OdTableInvalidError
 from bridge.od import store as store_module
 from bridge.od.store import STATE_FILE, OdStore
 from tests.helpers.od_testdata import HEADER_6, marked_table
@@ -37,7 +37,7 @@ def test_fresh_home_uses_the_embedded_table(store):
 def test_import_makes_the_file_active_and_keeps_the_previous(store, fixtures):
     report = store.import_file(fixtures / "tod-6col-quoted-latin1-crlf.csv", force=True)
     assert (report.version, report.row_count, report.previous_version) == ("3.12", 8, "3.37")
-    assert (report.layout, report.encoding, report.quoted) == ("6-column", "latin-1", True)
+    assert (report.layout, report.encoding, report.quoted) == ("sixColumn", "latin-1", True)
     assert store.resolve("99", "751", "0617").libelle == "SMEREP; section locale"
     info = store.info()
     assert (info.version, info.source.kind, info.can_rollback, info.previous_version) == ("3.12", "imported", True, "3.37")
@@ -79,7 +79,7 @@ def test_rollback_to_the_embedded_table(store, fixtures):
 
 
 def test_nothing_to_roll_back(store):
-    with pytest.raises(OdTableError, match="no previous OD table"):
+    with pytest.raises(OdTableInvalidError, match="no previous OD table"):
         store.rollback()
 
 
@@ -94,7 +94,7 @@ def test_invalid_file_changes_nothing(store, fixtures, tod_file):
     store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     before_files, before_table = _snapshot_dir(store), store.table
     bad = tod_file([HEADER_6, "01;751;0000;PARIS;751;036", "01;751;0601;PARIS;7510;036"])
-    with pytest.raises(OdTableError, match="line 3"):
+    with pytest.raises(OdTableInvalidError, match="line 3"):
         store.import_file(bad, force=True)
     assert store.table is before_table
     assert _snapshot_dir(store) == before_files
@@ -119,7 +119,7 @@ def test_storage_failure_keeps_the_previous_table(store, fixtures, monkeypatch, 
         monkeypatch.setattr(store_module.os, "fsync", fail)
     else:
         monkeypatch.setattr(fileio.tempfile, "mkstemp", fail)
-    with pytest.raises(OdTableError) as info:
+    with pytest.raises(OdTableInvalidError) as info:
         store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)
     assert "previous table is still active" in info.value.message
     assert info.value.details["errno"] == error.errno
@@ -133,10 +133,10 @@ def test_state_write_failure_after_the_table_file_leaves_no_orphan(store, fixtur
     before_files = _snapshot_dir(store)
 
     def fail(state):
-        raise OdTableError("disk full", errno=errno.ENOSPC)
+        raise OdTableInvalidError("disk full", errno=errno.ENOSPC)
 
     monkeypatch.setattr(store, "_write_state", fail)
-    with pytest.raises(OdTableError):
+    with pytest.raises(OdTableInvalidError):
         store.import_file(fixtures / "tod-6col-plain-latin1-crlf.csv", force=True)
     assert {k: v for k, v in _snapshot_dir(store).items() if k.startswith("table-")} == {
         k: v for k, v in before_files.items() if k.startswith("table-")
@@ -241,7 +241,7 @@ def test_read_only_folder(store, fixtures):
     before = _snapshot_dir(store)
     os.chmod(store.dir, 0o500)
     try:
-        with pytest.raises(OdTableError, match="previous table is still active"):
+        with pytest.raises(OdTableInvalidError, match="previous table is still active"):
             store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)
     finally:
         os.chmod(store.dir, 0o700)

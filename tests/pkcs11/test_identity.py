@@ -139,7 +139,7 @@ def test_documented_install_locations():
 
 async def test_a_pkcs11_failure_is_a_card_error_not_a_crash(use_hsm, identity_bridge):
     """A slot that vanished between listing and reading: CARD_REMOVED; other PKCS#11 errors
-    become CARD_ERROR with the binding's error name only."""
+    become CARD_COMMUNICATION with the binding's error name only."""
     use_hsm("zoe")
     async with identity_bridge() as bridge:
         await bridge.cps_identity.identity()

@@ -8,11 +8,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-from bridge.app import Bridge
-from bridge.rpc.openrpc import document
-
 DTS = Path(__file__).resolve().parents[2] / "extension" / "sdk" / "vitale-bridge.d.ts"
 
 # bridge.hello's answer as the SDK shows it (HostInfo): only these fields are passed on.
@@ -86,14 +81,6 @@ def drift(discover: dict, dts: str) -> list[str]:
         problems += [f"{interface}.{n}: not declared" for n in sorted(names - props)]
         problems += [f'{interface}: value "{v}" not listed' for v in sorted(values - literals)]
     return problems
-
-
-@pytest.fixture(scope="module")
-def discover(tmp_path_factory):
-    from bridge.settings import Paths, Settings
-
-    paths = Paths.resolve(tmp_path_factory.mktemp("home"))
-    return document(Bridge(Settings(paths=paths, port=0, ipv6=False, driver="simulator")).dispatcher)
 
 
 def test_every_result_property_and_enum_value_is_declared(discover):

@@ -20,7 +20,7 @@ with atheris.instrument_imports():
     from bridge.cards.apdu import StatusWordError, raise_for_status
     from bridge.cards.cps import CpsSession
     from bridge.cards.vitale import VitaleSession
-    from bridge.errors import BridgeError, OdTableError
+    from bridge.errors import BridgeError, OdTableInvalidError
     from bridge.od.official import parse_official
     from bridge.rpc import Peer
     from bridge.rpc.protocol import encode_response
@@ -70,10 +70,10 @@ def native_frames(data: bytes) -> None:
 
 @target
 def tod(data: bytes) -> None:
-    """The official TOD loader: a checked table or OdTableError."""
+    """The official TOD loader: a checked table or OdTableInvalidError."""
     try:
         parse_official(data, "fuzz.csv")
-    except OdTableError:
+    except OdTableInvalidError:
         pass
 
 
@@ -86,7 +86,7 @@ def ber_tlv(data: bytes) -> None:
             if item.constructed:
                 item.children()
     except BridgeError as exc:
-        assert exc.code == "CARD_ERROR"
+        assert exc.code == "CARD_COMMUNICATION"
 
 
 class _Card:
@@ -120,7 +120,7 @@ def card_answers(data: bytes) -> None:
     try:
         raise_for_status(sw, 0xB0)
     except StatusWordError as exc:
-        assert exc.to_bridge_error().code == "CARD_ERROR"
+        assert exc.to_bridge_error().code == "CARD_COMMUNICATION"
     if fdp.ConsumeBool():
         try:
             read = VitaleSession(_Card(bytes.fromhex("3B751300004509EA9000"), fdp), timeout=5).read_clear()

@@ -94,7 +94,7 @@ async def test_card_pulled_out_at_any_apdu_gives_no_partial_result(vitale_reader
     async with BridgeClient.connect(port=server.port, token=server.token) as client:
         answer = await client.request("vitale.read", {"reader": reader})
     assert "result" not in answer, f"a read interrupted at APDU {apdu} returned a result"
-    assert answer["error"]["data"]["code"] in {"CARD_REMOVED", "NO_CARD", "CARD_ERROR"}
+    assert answer["error"]["data"]["code"] in {"CARD_REMOVED", "NO_CARD", "CARD_COMMUNICATION"}
     assert "beneficiaries" not in json.dumps(answer)
 
 

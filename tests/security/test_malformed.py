@@ -2,7 +2,7 @@
 
 * TOD files (``bridge.od.official.parse_official``): arbitrary bytes, and valid files cut,
   re-encoded, with columns dropped or added, in damaged ZIP archives -> a table or
-  ``OdTableError``, nothing else. (Row-level cases are in tests/od/test_od_official.py.)
+  ``OdTableInvalidError``, nothing else. (Row-level cases are in tests/od/test_od_official.py.)
 * native messaging frames (``bridge.transport.native.FrameReader``): any byte stream, split
   anywhere -> exactly the frames a reference decoder finds, then ``None`` or ``FramingError``;
   an announced length over the limit is refused before any of its bytes is awaited.
@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.errors import BridgeError, OdTableError
+from bridge.errors import BridgeError, OdTableInvalidError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "od" / "fixtures"
 VALID = sorted(p.read_bytes() for p in FIXTURES.glob("*.csv"))
@@ -44,7 +44,7 @@ def parse_tod(data: bytes):
 
     try:
         return parse_official(data, "fuzz.csv")
-    except OdTableError as exc:
+    except OdTableInvalidError as exc:
         assert str(exc)  # says what is wrong
         return None
 
@@ -97,7 +97,7 @@ def _zip(content: bytes, name="tod.csv", method=zipfile.ZIP_DEFLATED) -> bytes:
 @FUZZ
 @given(st.sampled_from(VALID), st.data())
 def test_tod_damaged_zip_archives(csv, data):
-    """Flipped bytes anywhere in a ZIP (headers, deflate stream, CRC) are an OdTableError."""
+    """Flipped bytes anywhere in a ZIP (headers, deflate stream, CRC) are an OdTableInvalidError."""
     raw = bytearray(_zip(csv, method=data.draw(st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]))))
     for _ in range(data.draw(st.integers(1, 8))):
         raw[data.draw(st.integers(4, len(raw) - 1))] = data.draw(st.integers(0, 255))
@@ -106,21 +106,21 @@ def test_tod_damaged_zip_archives(csv, data):
 
 def test_tod_encrypted_or_unknown_method_zip_is_a_table_error():
     """zipfile raises RuntimeError for an encrypted member and NotImplementedError for an
-    unknown compression method: both must come out as OdTableError."""
+    unknown compression method: both must come out as OdTableInvalidError."""
     raw = bytearray(_zip(VALID[0]))
     # General purpose flag bit 0 = encrypted, in the local header (offset 6) and the central
     # directory entry (offset 8 from its signature).
     raw[6] |= 1
     cd = raw.find(b"PK\x01\x02")
     raw[cd + 8] |= 1
-    with pytest.raises(OdTableError):
+    with pytest.raises(OdTableInvalidError):
         from bridge.od.official import parse_official
 
         parse_official(bytes(raw), "enc.zip")
     raw = bytearray(_zip(VALID[0]))
     raw[8] = 99  # compression method 99 (AES): not supported by zipfile
     raw[cd + 10] = 99
-    with pytest.raises(OdTableError):
+    with pytest.raises(OdTableInvalidError):
         from bridge.od.official import parse_official
 
         parse_official(bytes(raw), "aes.zip")
@@ -131,7 +131,7 @@ def test_tod_zip_bomb_is_refused_without_inflating_it():
 
     bomb = _zip(b"1;1;1;x;1;1\n" * ((MAX_FILE_BYTES // 12) + 1000))
     assert len(bomb) < MAX_FILE_BYTES // 100
-    with pytest.raises(OdTableError, match="too large"):
+    with pytest.raises(OdTableInvalidError, match="too large"):
         parse_official(bomb, "bomb.zip")
 
 
@@ -352,7 +352,7 @@ def test_every_status_word_is_passed_or_typed(sw, ins):
     except StatusWordError as exc:
         assert exc.sw == sw
         public = exc.to_bridge_error()
-        assert public.code == "CARD_ERROR" and isinstance(public, BridgeError)
+        assert public.code == "CARD_COMMUNICATION" and isinstance(public, BridgeError)
     else:
         assert sw == 0x9000 or sw >> 8 == 0x62
 
@@ -362,7 +362,7 @@ def test_a_card_that_answers_61xx_forever_is_cut_off():
 
     conn = FuzzedConnection(VITALE_ATR, lambda apdu: (b"\x00", 0x6110))
     # The processor's own error is internal to the card layer (the sessions turn it into
-    # CARD_ERROR, see test_vitale_read_on_a_lying_card): what matters here is that it stops.
+    # CARD_COMMUNICATION, see test_vitale_read_on_a_lying_card): what matters here is that it stops.
     with pytest.raises(StatusWordError):
         ApduProcessor(conn, timeout=5).send(bytes.fromhex("00B0000000"))
     assert conn.count < MAX_APDUS

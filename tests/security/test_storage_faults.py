@@ -80,7 +80,7 @@ def test_import_on_a_broken_data_folder_keeps_the_previous_table(small_home, fau
     assert out.returncode != 0
     error = json.loads(out.stdout or out.stderr)["error"]
     assert error["data"]["code"] == "OD_TABLE_INVALID", error
-    assert error["data"]["reason"] == "STORAGE"
+    assert error["data"]["reason"] == "storage"
     assert "previous table is still active" in error["message"], error["message"]
     assert "Traceback" not in out.stderr
 

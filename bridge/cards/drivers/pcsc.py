@@ -30,7 +30,7 @@ from bridge.errors import (
     PcscUnavailableError,
     ReaderBusyError,
     ReaderNotFoundError,
-    TimeoutError_,
+    TimedOutError,
 )
 
 log = logging.getLogger("vitale_bridge.pcsc")
@@ -92,7 +92,7 @@ def _error(code: int, *, reader: str | None = None, during_read: bool = False) -
         error.retryable = True
         return error
     if code == _u(s.SCARD_E_TIMEOUT):
-        return TimeoutError_(**details)
+        return TimedOutError(**details)
     if code == _u(s.SCARD_W_UNRESPONSIVE_CARD):
         return CardCommunicationError(
             "The card does not respond. Check that it is inserted the right way round.", **details
@@ -128,7 +128,7 @@ class PcscConnection:
         if hresult != OK:
             raise self._failure(_error(hresult, reader=self.reader, during_read=True))
         if len(response) < 2:
-            raise self._failure(CardCommunicationError(reader=self.reader, reason="short-response"))
+            raise self._failure(CardCommunicationError(reader=self.reader, reason="shortResponse"))
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
     def _failure(self, error: BridgeError) -> BridgeError:

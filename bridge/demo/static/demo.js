@@ -21,7 +21,7 @@ const MESSAGES = {
   [ErrorCode.CARD_REMOVED]: "La carte a été retirée pendant la lecture. Réinsérez-la et réessayez.",
   [ErrorCode.CPS_REQUIRED]: "Les droits AMO ne sont lisibles qu'avec votre carte CPS insérée.",
   [ErrorCode.UNSUPPORTED_CARD]: "Cette carte ne peut pas être lue (carte Vitale 1 ou carte inconnue).",
-  [ErrorCode.TIMEOUT]: "La lecture a pris trop de temps. Réessayez.",
+  [ErrorCode.TIMED_OUT]: "La lecture a pris trop de temps. Réessayez.",
   [ErrorCode.READ_IN_PROGRESS]: "Une lecture est déjà en cours.",
   [ErrorCode.OD_NOT_FOUND]: "Aucun organisme destinataire trouvé pour ces codes.",
   [ErrorCode.FORBIDDEN]: "vitale-bridge refuse l'extension de ce navigateur. Appelez votre support informatique.",
@@ -32,9 +32,9 @@ const MESSAGES = {
 
 /** Why the AMO rights are absent from a read (availability.reasonCode). */
 const AMO_ABSENT = {
-  CPS_ABSENT: "Droits AMO non lus : insérez votre carte CPS pour lire régime, caisse, centre et qualité.",
-  PROTECTED_BY_CARD: "Droits AMO non lus : la carte Vitale les protège, seul le logiciel de lecture agréé SESAM-Vitale peut les lire. L'identité a été lue.",
-  NOT_REQUESTED: "Seule l'identité a été demandée.",
+  cpsAbsent: "Droits AMO non lus : insérez votre carte CPS pour lire régime, caisse, centre et qualité.",
+  protectedByCard: "Droits AMO non lus : la carte Vitale les protège, seul le logiciel de lecture agréé SESAM-Vitale peut les lire. L'identité a été lue.",
+  notRequested: "Seule l'identité a été demandée.",
 };
 
 let bridge = null;
@@ -100,7 +100,7 @@ function showOd(od, status) {
   if (od) {
     const place = [od.codePostal, od.commune].filter(Boolean).join(" ");
     box.textContent = `${od.libelle} — OD ${od.od}, centre informatique ${od.codeCentreInformatique}${place ? ` — ${place}` : ""} (table ${od.tableVersion})`;
-  } else if (status === "not-found") {
+  } else if (status === "notFound") {
     box.textContent = "Organisme destinataire introuvable dans la table TOD.";
   } else {
     box.textContent = "— (lisible avec les droits AMO, carte CPS insérée)";

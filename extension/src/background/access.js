@@ -167,7 +167,7 @@ export class Access {
       // Nobody else waits on this window: close it, so that no answer is given to nobody.
       if (prompt.waiters === 0) prompt.resolve("abandoned");
       throw new BridgeFailure(
-        ErrorCode.TIMEOUT,
+        ErrorCode.TIMED_OUT,
         `The practitioner did not answer the consent window within ${Math.round(/** @type {number} */ (options.timeout) / 1000)} s; it was closed. Call connect() again to ask again.`,
         { step: "consent", origin },
       );

@@ -10,7 +10,7 @@ import { hostLimits, readVitaleParams, resolveOdParams, searchOdParams } from ".
 
 /**
  * How long connect() may wait for the consent window: a little less than the page's own
- * timeout (sent by the SDK), so that the page hears the extension's clear TIMEOUT rather than
+ * timeout (sent by the SDK), so that the page hears the extension's clear TIMED_OUT rather than
  * its own silent one; other actions wait for the window's own limit.
  * @param {string} action
  * @param {any} params

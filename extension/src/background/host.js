@@ -385,7 +385,7 @@ export class HostConnection {
   send(method, params, timeout) {
     const id = this.nextId++;
     const answer = this.pending.add(id, timeout, () =>
-      new BridgeFailure(ErrorCode.TIMEOUT, `The host did not answer ${method} within ${Math.round(timeout / 1000)} s. Retry; if it persists, restart the host.`, { method }),
+      new BridgeFailure(ErrorCode.TIMED_OUT, `The host did not answer ${method} within ${Math.round(timeout / 1000)} s. Retry; if it persists, restart the host.`, { method }),
     );
     try {
       this.transport.send({ jsonrpc: "2.0", id, method, params });
@@ -416,9 +416,9 @@ export class HostConnection {
 function failureOf(err, transport, port) {
   if (err instanceof BridgeFailure) {
     // A host that does not answer hello in time is there but unwell: not "missing".
-    if (err.wire.code !== ErrorCode.TIMEOUT) return err.wire;
+    if (err.wire.code !== ErrorCode.TIMED_OUT) return err.wire;
   }
-  const timedOut = err instanceof BridgeFailure && err.wire.code === ErrorCode.TIMEOUT;
+  const timedOut = err instanceof BridgeFailure && err.wire.code === ErrorCode.TIMED_OUT;
   const reason = err instanceof TransportFailure ? err.reason : timedOut ? "notResponding" : "exited";
   const text = {
     notInstalled: "vitale-bridge is not installed, or not registered for this browser. Install it (vitale-bridge install, or the package from your IT support), then retry.",

@@ -90,22 +90,6 @@ function row(label, value) {
   return el("tr", {}, el("th", {}, label), el("td", {}, String(value)));
 }
 
-/** The OD object may come from the OD module with a few naming variants: take what is there. */
-export function odFields(od) {
-  if (!od || typeof od !== "object") return null;
-  const pick = (...keys) => keys.map((k) => od[k]).find((v) => v !== undefined && v !== null && v !== "");
-  return {
-    code: pick("organismeDestinataire", "code", "od", "codeOd"),
-    centreInformatique: pick("codeCentreInformatique", "centreInformatique"),
-    libelle: pick("libelle", "label", "name"),
-    regime: pick("regimeLibelle", "regimeName", "regime"),
-    commune: pick("commune", "city"),
-    codePostal: pick("codePostal", "postalCode", "zipCode"),
-    match: pick("match", "rule", "matchedBy"),
-    tableVersion: pick("tableVersion", "version"),
-  };
-}
-
 /** @param {any} read a VitaleRead (bridge/cards/models.py) */
 export function renderVitale(read) {
   const box = el("div", { class: "vitale", "data-testid": "vitale-result" });
@@ -142,20 +126,21 @@ export function renderVitale(read) {
     const why = code && t(`amo_reason_${code}`) !== `amo_reason_${code}` ? t(`amo_reason_${code}`) : read.availability.reason;
     box.append(el("p", { class: "notice", "data-testid": "amo-absent" }, `${t("amo_absent")} ${why}`));
   }
-  const od = odFields(read.organismeDestinataire);
-  if (od) {
+  // The host's OrganismeDestinataire (bridge/od/models.py), under its wire names.
+  const od = read.organismeDestinataire;
+  if (od && typeof od === "object") {
     box.append(
       el("h3", {}, t("od_title")),
       el(
         "table",
         { "data-testid": "od" },
         row(t("field_od_libelle"), od.libelle),
-        row(t("field_od_code"), od.code),
-        row(t("field_od_ci"), od.centreInformatique),
+        row(t("field_od_code"), od.od),
+        row(t("field_od_ci"), od.codeCentreInformatique),
         row(t("field_od_commune"), [od.codePostal, od.commune].filter(Boolean).join(" ")),
       ),
     );
-  } else if (read.odStatus === "not-found") {
+  } else if (read.odStatus === "notFound") {
     box.append(el("p", { class: "notice" }, t("od_not_found")));
   }
   return box;
