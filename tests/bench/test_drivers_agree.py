@@ -85,6 +85,7 @@ async def test_full_read_adds_only_the_licensed_data(name, vitale_readers, pcsc,
         wire.pop("availability")
         wire.pop("amo")
         wire.pop("serialNumber")
+        wire.pop("odStatus")  # noAmo over PC/SC (AMO closed), notRequested in process (resolveOd false)
         if wire["validity"]:
             wire["validity"].update(end=None, rawEnd=None)
             if not any(wire["validity"].values()):
