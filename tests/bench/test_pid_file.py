@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.namespaces import why_no_private_mount_namespace
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
@@ -42,8 +44,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare(1)")
 def test_the_system_pid_file_survives_a_private_bench(vitale_bench):
+    if reason := why_no_private_mount_namespace():
+        pytest.skip(reason)
     # vitale_bench: only to skip (or fail in CI) with the install command when pcscd/vpcd are missing.
     shell = "mount -t tmpfs tmpfs /run/pcscd && exec \"$0\" -c \"$1\""
     os.makedirs("/run/pcscd", exist_ok=True)

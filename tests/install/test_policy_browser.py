@@ -10,8 +10,6 @@ is tested with the extension (tests/browser/).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +19,15 @@ import pytest
 from bridge.identity import CHROME_EXTENSION_ID
 from tests.browser.conftest import extension_build  # noqa: F401 - the fixture, shared
 from tests.helpers.browser import CHROMIUM, _require
+from tests.helpers.namespaces import why_no_private_mount_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 def test_chromium_gives_the_extension_the_managed_storage_policy_wrote(extension_build, tmp_path):  # noqa: F811
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root and unshare: the policy goes to /etc/chromium, in a private mount namespace")
+    if reason := why_no_private_mount_namespace():
+        pytest.skip(f"the policy goes to /etc/chromium, in a private mount namespace: {reason}")
     _require(CHROMIUM, "chromium")
     manifest = json.loads((extension_build["chrome"] / "manifest.json").read_text())
     if "managed_schema" not in manifest.get("storage", {}):
