@@ -135,7 +135,8 @@ def https_server(tmp_path, monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"https://localhost:{server.server_address[1]}", docroot, seen
+        # 127.0.0.1, not localhost: a minimal root (debootstrap) may have no /etc/hosts to name it.
+        yield f"https://127.0.0.1:{server.server_address[1]}", docroot, seen
     finally:
         server.shutdown()
         server.server_close()
