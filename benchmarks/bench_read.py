@@ -87,7 +87,7 @@ async def measure(bridge, reader: str, rounds: int) -> dict:
     original = driver.connect
     recorded: list[RecordingConnection] = []
     driver.connect = lambda name: recorded.append(RecordingConnection(original(name))) or recorded[-1]
-    result = await cards.read_vitale(reader=reader, scope="clear")
+    result = await cards.read_vitale(reader=reader, scope="clear", cache=False)
     driver.connect = original
     rec = recorded[0]
     floor = Floor(reader, [e.command for e in rec.exchanges])
@@ -95,7 +95,7 @@ async def measure(bridge, reader: str, rounds: int) -> dict:
     try:
         for i in range(rounds + 10):
             t0 = time.perf_counter()
-            await cards.read_vitale(reader=reader, scope="clear")
+            await cards.read_vitale(reader=reader, scope="clear", cache=False)
             t1 = time.perf_counter()
             floor.read()
             t2 = time.perf_counter()

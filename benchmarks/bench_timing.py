@@ -38,7 +38,7 @@ async def measure(bridge, reader: str, rounds: int, model) -> dict:
     original = driver.connect
     recorded: list[RecordingConnection] = []
     driver.connect = lambda name: recorded.append(RecordingConnection(original(name))) or recorded[-1]
-    await cards.read_vitale(reader=reader, scope="clear")
+    await cards.read_vitale(reader=reader, scope="clear", cache=False)
     driver.connect = original
     [rec] = recorded
     atr = rec.atr
@@ -46,7 +46,7 @@ async def measure(bridge, reader: str, rounds: int, model) -> dict:
     times = []
     for i in range(rounds + 2):
         t0 = time.perf_counter()
-        await cards.read_vitale(reader=reader, scope="clear")
+        await cards.read_vitale(reader=reader, scope="clear", cache=False)
         if i >= 2:  # warm-up rounds are not counted
             times.append(time.perf_counter() - t0)
     return {"apdus": len(rec.exchanges), "bytes": rec.bytes_exchanged, "floor": floor,
