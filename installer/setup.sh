@@ -17,9 +17,10 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(pcscd libpcsclite-dev swig vsmartcard-vpcd pcsc-tools gcc python3-dev python3-venv)
 if [[ $WITH_TESTS -eq 1 ]]; then
-  APT_PACKAGES+=(chromium firefox-esr zsh softhsm2 opensc)  # zsh: the completion test; softhsm2 + pkcs11-tool: the CPS's PKCS#11 view
+  # zsh: the completion test; softhsm2 + opensc (pkcs11-tool): the CPS's PKCS#11 view;
+  # openssl: the self-signed certificate of tests/od/test_od_update.py's local https server.
+  APT_PACKAGES+=(chromium firefox-esr zsh softhsm2 opensc openssl)
   command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
-  APT_PACKAGES+=(openssl)  # tests/od/test_od_update.py: a self-signed certificate for a local https server
 fi
 
 missing=()
