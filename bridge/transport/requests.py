@@ -211,7 +211,7 @@ def _within(answer: dict[str, Any], budget: list[int]) -> str:
             limit=MAX_REPLY,
         )
         text = encode_response(error_to_wire(answer.get("id"), error))
-        size = len(text) + 1
+        size = len(text.encode("utf-8")) + 1
     budget[0] -= size
     return text
 
