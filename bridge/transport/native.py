@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vitale_bridge.native")
 
-#: Largest message the browsers accept from a native host (Chrome and Firefox: 1 MiB).
+#: Largest message the browsers accept from a native host (Chrome and Firefox: 1 MiB); the
+#: same as requests.MAX_REPLY, the bound of every reply (not imported: native start-up time).
 MAX_OUTGOING = 1024 * 1024
 
 #: Exit code when the peer broke the framing (too long, zero length, stream cut inside a frame).
@@ -162,9 +163,9 @@ class NativeHost:
                 self._queue.put_nowait(_EOF)
 
     async def send_answer(self, text: str) -> None:
-        from bridge.transport.requests import fit_reply
-
-        await self._write(fit_reply(text, self.max_outgoing).encode("utf-8"))
+        """A reply of the :class:`RequestRunner`, whose every reply is bounded to ``MAX_REPLY``
+        (= :data:`MAX_OUTGOING`, tests/native/test_host.py): not measured a second time."""
+        await self._write(text.encode("utf-8"))
 
     async def send_message(self, message: dict[str, Any]) -> None:
         """The session's ``send``: server-to-client notifications (card events)."""

@@ -173,30 +173,35 @@ def _netlink_peer_owner(local: Address, remote: Address) -> int | None:
         return None
 
 
+def _proc_tables() -> Iterator[tuple[str, bool]]:
+    """The text of ``/proc/net/tcp`` and ``/proc/net/tcp6`` (with ``v6``), each one readable."""
+    for name, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        try:
+            with open(name, encoding="ascii") as f:
+                text = f.read()
+        except OSError:
+            continue
+        yield text, v6
+
+
 def _linux_peer_owner(local: Address, remote: Address) -> int | None:
     owner = _netlink_peer_owner(local, remote)
     if owner is not None:
         return owner
-    for name, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
-        try:
-            with open(name, encoding="ascii") as f:
-                owner = find_peer_owner(f.read(), local, remote, v6=v6)
-        except OSError:
-            continue
+    return _proc_peer_owner(local, remote)
+
+
+def _proc_peer_owner(local: Address, remote: Address) -> int | None:
+    """The fallback of :func:`_linux_peer_owner` where netlink does not answer."""
+    for text, v6 in _proc_tables():
+        owner = find_peer_owner(text, local, remote, v6=v6)
         if owner is not None:
             return owner
     return None
 
 
 def _read_proc_tables() -> list[Socket]:
-    rows: list[Socket] = []
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(name, encoding="ascii") as f:
-                rows.extend(parse_proc_net_tcp(f.read()))
-        except OSError:
-            continue
-    return rows
+    return [row for text, _ in _proc_tables() for row in parse_proc_net_tcp(text)]
 
 
 # --- Windows: GetExtendedTcpTable ---------------------------------------------------------------

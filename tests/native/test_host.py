@@ -109,6 +109,13 @@ async def test_peer_is_native_and_authenticated_by_the_manifest(pipes, bridge):
     assert not bridge.sessions
 
 
+def test_the_runner_bounds_replies_to_what_native_messaging_carries():
+    """NativeHost.send_answer relies on RequestRunner's bound instead of measuring again."""
+    from bridge.transport.requests import MAX_REPLY
+
+    assert MAX_REPLY == MAX_OUTGOING
+
+
 async def test_result_just_under_the_limit_is_sent_whole(pipes):
     envelope = len(json.dumps({"jsonrpc": "2.0", "result": "", "id": 1}, separators=(",", ":")))
     pipes.send(call(1, "test.big", size=MAX_OUTGOING - envelope))
@@ -140,6 +147,21 @@ async def test_too_large_batch_answer_keeps_what_fits(pipes):
     assert sorted(a["id"] for a in answer) == [1, 2, 3]
     assert sorted("ok" if "result" in a else a["error"]["data"]["code"] for a in answer) == [
         "RESULT_TOO_LARGE", "ok", "ok"]
+
+
+async def test_batch_answer_with_long_busy_ids_stays_within_the_limit(pipes, bridge):
+    """The room kept for TOO_MANY_REQUESTS members is an estimate (200 bytes each): refused
+    members with long ids must not take the whole reply over what native messaging carries,
+    and every id is still answered."""
+    limit = bridge.settings.max_in_flight
+    each = (MAX_OUTGOING - 10_000) // limit - 100
+    admitted = [call(i, "test.big", size=each) for i in range(limit)]
+    refused = [call(f"{i:02d}" + "i" * 2000, "test.big", size=1) for i in range(20)]
+    pipes.send(json.dumps(admitted + refused))
+    size, answer = await pipes.receive()
+    assert size <= MAX_OUTGOING
+    assert sorted(a["id"] for a in answer if isinstance(a["id"], int)) == list(range(limit))
+    assert sorted(a["id"] for a in answer if isinstance(a["id"], str)) == [m["id"] for m in refused]
 
 
 async def test_slow_request_does_not_block_quick_ones(pipes, bridge):

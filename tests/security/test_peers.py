@@ -143,3 +143,16 @@ def test_sock_diag_finds_a_live_socket(live):
     _, _, accepted = live
     owner = peers._netlink_peer_owner(accepted.getsockname(), accepted.getpeername())
     assert owner in (os.getuid(), None)  # None only where netlink is not available
+
+
+def test_proc_fallback_finds_a_live_socket(live):
+    """The /proc/net/tcp fallback on real kernel tables (where netlink answers, as on most
+    machines, peer_is_same_user never reaches it), from both ends of the connection."""
+    import os
+
+    if not os.path.exists("/proc/net/tcp"):
+        pytest.skip("no /proc/net/tcp on this system")
+    _, client, accepted = live
+    assert peers._proc_peer_owner(accepted.getsockname(), accepted.getpeername()) == os.getuid()
+    assert peers._proc_peer_owner(client.getsockname(), client.getpeername()) == os.getuid()
+    assert peers._proc_peer_owner(accepted.getsockname(), ("127.0.0.1", 1)) is None
