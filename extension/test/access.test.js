@@ -194,6 +194,8 @@ test("IT policy: a pre-approved origin needs no prompt, a blocked one is refused
   // Blocked wins over the practitioner's own "always".
   await access.add("https://evil.example");
   assert.equal(await access.isAllowed("https://evil.example", 61), false);
+  await assert.rejects(access.require("https://evil.example", 61), (err) => err.wire.details.byPolicy === true);
+  assert.equal(api.opened.length, before, "still no prompt");
 });
 
 test("cleanPolicy keeps exact origins and valid values only", () => {

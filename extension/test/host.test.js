@@ -52,6 +52,12 @@ const hello = (protocolVersion = HOST_PROTOCOL_VERSION, key = KEY) => async (msg
   return { result: { ok: msg.method } };
 };
 
+/** The hello() host, which also keeps the params of every bridge.hello in *greetings*. */
+const recordingHello = (greetings) => (msg) => {
+  if (msg.method === "bridge.hello") greetings.push(msg.params);
+  return hello()(msg);
+};
+
 function connection(hosts, transport = "auto", stored = KEY) {
   const log = [];
   const made = [];
@@ -84,11 +90,7 @@ test("auto: native first; when its host is missing, the WebSocket", async () => 
 
 test("the greeting names the extension, its version and the protocol it speaks", async () => {
   const greetings = [];
-  const host = (msg) => {
-    if (msg.method === "bridge.hello") greetings.push(msg.params);
-    return hello()(msg);
-  };
-  const { conn } = connection({ native: host }, "native");
+  const { conn } = connection({ native: recordingHello(greetings) }, "native");
   await conn.ensureReady();
   assert.deepEqual(greetings, [
     { clientName: "vitale-bridge-extension", clientVersion: "test", protocolVersion: HOST_PROTOCOL_VERSION },
@@ -105,11 +107,7 @@ test("native: the host hands over the pairing key, which is stored", async () =>
 
 test("WebSocket: a valid proof of the stored key, then requests flow", async () => {
   const greetings = [];
-  const host = (msg) => {
-    if (msg.method === "bridge.hello") greetings.push(msg.params);
-    return hello()(msg);
-  };
-  const { conn } = connection({ websocket: host }, "websocket");
+  const { conn } = connection({ websocket: recordingHello(greetings) }, "websocket");
   await conn.ensureReady();
   assert.equal(conn.state, "ready");
   assert.match(greetings[0].challenge, /^[A-Za-z0-9_-]{43}$/);

@@ -13,6 +13,9 @@ const py = (name) => new RegExp(`^${name} = "?([^"\\n]+)"?$`, "m").exec(identity
 test("protocol constants agree with the host", () => {
   assert.equal(NATIVE_HOST_NAME, py("NATIVE_HOST_NAME"));
   assert.equal(DEFAULT_PORT, Number(py("DEFAULT_PORT")));
+  // The options page keeps its own copy of the id (to tell a build the host knows from another).
+  const options = fs.readFileSync(path.join(ROOT, "src/options/options.js"), "utf8");
+  assert.equal(/const CHROME_EXTENSION_ID = "([a-p]{32})"/.exec(options)?.[1], py("CHROME_EXTENSION_ID"));
   const errors = fs.readFileSync(path.join(REPO, "bridge/errors.py"), "utf8");
   // Each class's numeric and string codes; the abstract bases (-32000 but BridgeError's BRIDGE) are never sent.
   const pairs = [...errors.matchAll(/^\s+rpc_code(?:: ClassVar\[int\])? = (-\d+)\n\s+code(?:: ClassVar\[str\])? = "([A-Z0-9_]+)"$/gm)];

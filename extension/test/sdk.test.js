@@ -197,3 +197,13 @@ test("vitale-bridge.d.ts declares every export of the SDK, and every ErrorCode",
   }
   for (const code of Object.values(ErrorCode)) assert.ok(dts.includes(`readonly ${code}: "${code}";`), code);
 });
+
+test("docs/sdk.md's error table names every typed error class of the SDK, with its code", async () => {
+  const fs = await import("node:fs");
+  const doc = fs.readFileSync(new URL("../../docs/sdk.md", import.meta.url), "utf8");
+  for (const [name, value] of Object.entries(sdk)) {
+    if (typeof value !== "function" || !(value.prototype instanceof sdk.VitaleBridgeError)) continue;
+    const code = new value("m").code;
+    assert.ok(doc.includes(`| \`${code}\` | \`${name}\` |`), `${name} (${code}) missing from the table`);
+  }
+});

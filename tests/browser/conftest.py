@@ -3,9 +3,10 @@
 - ``extension_build``: runs ``extension/build.py`` once (dist/chrome and dist/firefox).
 - ``demo_server``: the demo EHR page on 127.0.0.1 (also reachable as http://localhost:PORT,
   a *different origin*, which the refusal tests use).
-- ``native_host``: a launcher script and host manifest for ``python -m bridge native`` with
-  the simulator driver, written where Chromium (``<user-data-dir>/NativeMessagingHosts/``)
-  or Firefox (``$HOME/.mozilla/native-messaging-hosts/``) looks for them.
+- ``write_native_host`` (a helper in tests/helpers/browser.py, not a fixture): a launcher
+  script and host manifest for ``python -m bridge native`` with the simulator driver, written
+  where Chromium (``<user-data-dir>/NativeMessagingHosts/``) or Firefox
+  (``$HOME/.mozilla/native-messaging-hosts/``) looks for them.
 - ``ws_host``: ``vitale-bridge serve`` with the simulator on a free port, and a ``control``
   helper that inserts and removes simulated cards through its ``simulator.*`` methods.
 

@@ -139,9 +139,8 @@ api.storage.onChanged.addListener((/** @type {Record<string, unknown>} */ change
     policyChanged();
     host.restart();
   }
-  if (area === "local" && "pairingKey" in changes && ["pairingRequired", "untrustedHost"].includes(host.state)) {
-    host.restart();
-  }
+  // A typed pairing code restarts the host connection in ui.savePairingCode (ui.js), which
+  // reports the new state: restarting here as well would drop the connection it is making.
 });
 
 // Connect at start so the popup and pages find the host ready, and events flow. A failure is
