@@ -361,9 +361,9 @@ def _system_or_empty() -> Any:
 
 def port_to_check(port: int | None) -> int:
     """``--port``, else the configured port (the default when the system file is broken)."""
-    from bridge.identity import DEFAULT_PORT
+    from bridge.settings import configured_port
 
-    return port if port is not None else _system_or_empty().websocket_port or DEFAULT_PORT
+    return port if port is not None else configured_port(_system_or_empty())
 
 
 def _effective_web_origins(paths: Paths) -> list[str]:
