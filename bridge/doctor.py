@@ -23,9 +23,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.settings import Paths
+
+if TYPE_CHECKING:
+    from bridge.sysconfig import SystemConfig
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -347,7 +350,7 @@ def check_origins(paths: Paths) -> list[Check]:
 # --- which settings come from where ------------------------------------------------------------
 
 
-def _system_or_empty() -> Any:
+def _system_or_empty() -> SystemConfig:
     """The system configuration, or an empty one when it is broken (check_configuration
     reports that, once, with the fix; the other checks go on with the defaults)."""
     from bridge.errors import SetupError
