@@ -23,9 +23,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.settings import Paths
+
+if TYPE_CHECKING:
+    from bridge.sysconfig import SystemConfig
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -181,8 +184,6 @@ async def _readers(bridge: Any) -> list[Check]:
     except BridgeError as exc:
         return [Check("pcsc", FAIL, f"listing readers failed: {exc.code}", "restart the smart-card service")]
     checks = [Check("pcsc", OK, f"smart-card service reachable (driver {bridge.cards.driver.name})")]
-    import os
-
     if bench := os.environ.get("VITALE_BRIDGE_BENCH"):  # set by bridge.bench.discover
         checks.append(Check("bench", OK, f"using the virtual readers of this home's running bench ({bench}): "
                             "its private pcscd socket, not the system's"))
@@ -212,8 +213,7 @@ async def _busy_readers(bridge: Any) -> list[Check]:
 
 
 def _od_table(bridge: Any) -> list[Check]:
-    from bridge.errors import BridgeError, SetupError
-    from bridge.sysconfig import load_system_config
+    from bridge.errors import BridgeError
 
     try:
         info = bridge.od.info()
@@ -222,12 +222,9 @@ def _od_table(bridge: Any) -> list[Check]:
             Check("od table", FAIL, f"od.info failed: {exc.code}",
                   "import the table again with 'vitale-bridge od import FILE'")
         ]
-    try:
-        config = load_system_config()
-        max_age, source = config.od_max_age_days, config.od_update_source
-    except SetupError:
-        max_age = source = None  # the system configuration's own problem is reported where it is used
-    return [od_table_check(info, max_age or DEFAULT_OD_MAX_AGE_DAYS, update_configured=bool(source))]
+    config = _system_or_empty()
+    return [od_table_check(info, config.od_max_age_days or DEFAULT_OD_MAX_AGE_DAYS,
+                           update_configured=bool(config.od_update_source))]
 
 
 #: The GIE republishes the TOD several times a year (3.37 to 3.70 in the years the embedded copy
@@ -353,7 +350,7 @@ def check_origins(paths: Paths) -> list[Check]:
 # --- which settings come from where ------------------------------------------------------------
 
 
-def _system_or_empty() -> Any:
+def _system_or_empty() -> SystemConfig:
     """The system configuration, or an empty one when it is broken (check_configuration
     reports that, once, with the fix; the other checks go on with the defaults)."""
     from bridge.errors import SetupError
@@ -367,9 +364,9 @@ def _system_or_empty() -> Any:
 
 def port_to_check(port: int | None) -> int:
     """``--port``, else the configured port (the default when the system file is broken)."""
-    from bridge.identity import DEFAULT_PORT
+    from bridge.settings import configured_port
 
-    return port if port is not None else _system_or_empty().websocket_port or DEFAULT_PORT
+    return port if port is not None else configured_port(_system_or_empty())
 
 
 def _effective_web_origins(paths: Paths) -> list[str]:

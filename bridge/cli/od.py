@@ -174,16 +174,15 @@ def update_(args: argparse.Namespace) -> int:
             f"No OD update source is configured: IT sets \"odUpdateSource\" (a folder or an https:// URL) "
             f"in {config_path()}, or give --source. Nothing was downloaded."
         )
-    report = update(_store(args), source, force=args.force)
-    if args.json:
-        print_json(report.to_wire())
-        return 0
+    return _output(args, update(_store(args), source, force=args.force), _print_update)
+
+
+def _print_update(report: Any) -> None:
     if report.imported is None:
         print(f"already imported: {report.origin} (sha256 {report.sha256[:12]}…) is the active or previous table; nothing changed")
-        return 0
+        return
     print(f"from {report.origin}")
     _print_import(report.imported)
-    return 0
 
 
 def info_(args: argparse.Namespace) -> int:

@@ -113,8 +113,7 @@ class SearchIndex:
         by_regime = bitsets["regime"]
         self.p_reg: dict[str, int] = {}
         self.p_usual: dict[str, int] = {}
-        self.regime_names = {c: fold(table.regime_names.get(c) or next(
-            (r.regime_name for r in rows if r.regime == c and r.regime_name), "") or "") for c in by_regime}
+        self.regime_names = {c: fold(table.regime_name(c) or "") for c in by_regime}
         for code, bits in by_regime.items():
             for word in set(self.regime_names[code].split()):
                 for n in range(1, len(word) + 1):

@@ -173,7 +173,7 @@ class OdTable:
         return OrganismeDestinataire(**fields, table_version=self.version, matched=matched)
 
     def exact(self, row: OdRow) -> OrganismeDestinataire:
-        """The ``exact`` answer for one of this table's rows (used by search)."""
+        """The ``exact`` answer for one of this table's rows (resolution of a key it lists)."""
         model = self._cache.get(row.key)
         if model is None:
             model = self._cache[row.key] = self.answer(row, "exact")
@@ -197,10 +197,11 @@ class OdTable:
         counts = Counter(r.regime for r in self.rows)
         codes = sorted(set(counts) | set(self.regime_names))
         return [
-            OdRegime(code=c, libelle=self._regime_name(c), row_count=counts.get(c, 0)) for c in codes
+            OdRegime(code=c, libelle=self.regime_name(c), row_count=counts.get(c, 0)) for c in codes
         ]
 
-    def _regime_name(self, code: str) -> str | None:
+    def regime_name(self, code: str) -> str | None:
+        """The régime's name: the table's list of names, else the first row that names it."""
         name = self.regime_names.get(code)
         if name:
             return name

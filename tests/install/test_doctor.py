@@ -115,3 +115,15 @@ def test_readers_and_cards_without_personal_data(vitale_readers, env):
     person = profile["beneficiaries"][0]
     for personal in (person["nom"], person["prenom"], person["nir"], person["dateNaissance"], profile["serialNumber"]):
         assert personal not in text
+
+
+def test_a_broken_system_file_without_port_checks_the_default_port(env):
+    """No --port and a system file that does not load: doctor reports the file once and checks
+    the built-in port, like the other checks going on with the defaults."""
+    from bridge.identity import DEFAULT_PORT
+
+    Path(env["VITALE_BRIDGE_SYSTEM_CONFIG"]).write_text('{"websocketPort": "high"}')
+    _, _, checks = doctor(env)
+    assert checks["system configuration"]["status"] == "fail"
+    assert f"websocket port {DEFAULT_PORT}" in checks
+    assert "od table" in checks

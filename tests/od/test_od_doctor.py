@@ -56,3 +56,6 @@ def test_doctor_uses_the_system_configured_age(paths, home, tmp_path):
     check = od_check()
     assert check["status"] == WARN and "imported 40 days ago" in check["summary"] and "older than 30 days" in check["summary"]
     assert "od update" in check["fix"]
+    config.write_text("{not json")  # broken: the configuration check says so; this one uses the default age
+    check = od_check()
+    assert check["status"] == OK and "imported 40 days ago" in check["summary"]

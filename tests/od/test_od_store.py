@@ -274,5 +274,11 @@ async def test_the_search_index_is_built_in_a_worker_thread(paths, fixtures, mon
         assert built_in and built_in[0] != threading.main_thread().name
         store.search("paris")
         assert len(built_in) == 1  # the search used that index
+        store.import_file(fixtures / "tod-14col-plain-latin1-crlf.csv", force=True)  # a change of table
+        for _ in range(100):
+            if store.table._search_index is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert len(built_in) == 2 and built_in[1] != threading.main_thread().name  # indexed again, off the loop
     finally:
         await store.stop()

@@ -88,6 +88,8 @@ def test_cli_uses_the_system_configuration(home, capsys, tmp_path, monkeypatch):
     assert code == 0 and f"from {share / 'TOD.csv'}" in out and "imported TOD 3.38: 1680 rows" in out
     code, out, _ = run(capsys, "update", "--json")
     assert json.loads(out)["status"] == "alreadyImported"
+    code, out, _ = run(capsys, "update")
+    assert code == 0 and out.startswith("already imported:") and "nothing changed" in out
     code, out, _ = run(capsys, "info")
     assert f"from {share / 'TOD.csv'}" in out and "(0 days ago)" in out
 
