@@ -155,23 +155,27 @@ def stop_cards(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-async def run(bench, rounds: int, home: Path) -> list[dict]:
+async def each_profile(bench, home: Path, profiles, measure_one) -> list[dict]:
+    """``{"profile": p, **await measure_one(bridge, reader)}`` for each profile, inserted in turn
+    in the bench's 'Vitale' reader and read by a bridge on pcsc (bench_timing uses it too)."""
     from bridge.app import Bridge
     from bridge.settings import Paths, Settings
 
     rows = []
     bridge = Bridge(Settings(paths=Paths.resolve(home), port=0, ipv6=False, driver="pcsc"))
     async with bridge:
-        for profile, _ in PROFILES:
+        for profile in profiles:
             status = bench.insert(profile, "Vitale")
             reader = next(s["pcscReader"] for s in status if s["reader"] == "Vitale")
             await bridge.cards.wait_for_card("vitale2")
-            row = await measure(bridge, reader, rounds)
-            row["profile"] = profile
-            rows.append(row)
+            rows.append({"profile": profile, **await measure_one(bridge, reader)})
             bench.remove("Vitale")
             await bridge.cards.wait_for_card(present=False)
     return rows
+
+
+async def run(bench, rounds: int, home: Path) -> list[dict]:
+    return await each_profile(bench, home, [p for p, _ in PROFILES], lambda bridge, reader: measure(bridge, reader, rounds))
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_read import start_cards, stop_cards
+from benchmarks.bench_read import each_profile, start_cards, stop_cards
 
 PROFILES = ("famille", "adulte")
 
@@ -54,20 +54,7 @@ async def measure(bridge, reader: str, rounds: int, model) -> dict:
 
 
 async def run(bench, home: Path, rounds: int, model) -> list[dict]:
-    from bridge.app import Bridge
-    from bridge.settings import Paths, Settings
-
-    rows = []
-    bridge = Bridge(Settings(paths=Paths.resolve(home), port=0, ipv6=False, driver="pcsc"))
-    async with bridge:
-        for profile in PROFILES:
-            status = bench.insert(profile, "Vitale")
-            reader = next(s["pcscReader"] for s in status if s["reader"] == "Vitale")
-            await bridge.cards.wait_for_card("vitale2")
-            rows.append({"profile": profile, **await measure(bridge, reader, rounds, model)})
-            bench.remove("Vitale")
-            await bridge.cards.wait_for_card(present=False)
-    return rows
+    return await each_profile(bench, home, PROFILES, lambda bridge, reader: measure(bridge, reader, rounds, model))
 
 
 def main() -> int:

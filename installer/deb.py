@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bridge import __version__  # noqa: E402
 from bridge.identity import NATIVE_HOST_NAME  # noqa: E402
+from bridge.install.locations import BROWSERS  # noqa: E402
 from bridge.install.plan import make_plan  # noqa: E402
 
 PACKAGE = "vitale-bridge"
@@ -70,7 +71,7 @@ def architecture() -> str:
 def system_manifests() -> dict[str, str]:
     """Path (relative to /) -> content of every system manifest, from the install plan."""
     plan = make_plan(
-        platform="linux", scope="system", browsers=("chrome", "chromium", "edge", "brave", "firefox"),
+        platform="linux", scope="system", browsers=BROWSERS,
         home="/root", user_data_dir="/nonexistent", host_path=HOST,
     )
     return {f.path.lstrip("/"): f.content for f in plan.files}

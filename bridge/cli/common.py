@@ -57,21 +57,6 @@ def add_json(parser: argparse.ArgumentParser, help: str = "print JSON on stdout 
     parser.add_argument("--json", action="store_true", help=help)
 
 
-def camel_keys(value: Any) -> Any:
-    """*value* with every dict key in lowerCamelCase (``host_path`` -> ``hostPath``), for JSON
-    output built from plain dataclasses rather than a WireModel."""
-    if isinstance(value, dict):
-        return {_camel(str(k)): camel_keys(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [camel_keys(v) for v in value]
-    return value
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def add_port(parser: argparse.ArgumentParser) -> None:
     """--port; read it with :func:`port_from` (the system configuration may set the default)."""
     from bridge.identity import DEFAULT_PORT

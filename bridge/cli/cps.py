@@ -12,13 +12,13 @@ import argparse
 import asyncio
 from typing import Any
 
-from bridge.cli.common import add_driver, paths_from, print_json
+from bridge.cli.common import add_driver, add_json, paths_from, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cps", help="who holds the CPS card: RPPS/ADELI, names, profession (no PIN)")
     add_driver(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_json(p, "print JSON instead of text")
     p.add_argument("--reader", help="the CPS's reader, or a unique part of its name")
     p.add_argument(
         "--pkcs11-module", metavar="PATH",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bridge.cli.common import add_json, camel_keys, paths_from, print_json
+from bridge.cli.common import add_json, paths_from, print_json
 
 BROWSER_CHOICES = ["chrome", "chromium", "edge", "brave", "firefox", "all"]
 
@@ -60,7 +60,7 @@ def install(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         if args.json:
-            print_json(camel_keys(plan.to_json()))
+            print_json(plan.to_json())
         else:
             print("dry run, nothing written:")
             for line in plan.describe():
@@ -71,7 +71,7 @@ def install(args: argparse.Namespace) -> int:
         paths.ensure()
     done = apply.install(plan)
     if args.json:
-        print_json({"plan": camel_keys(plan.to_json()), "done": done})
+        print_json({"plan": plan.to_json(), "done": done})
     else:
         for line in done:
             print(line)

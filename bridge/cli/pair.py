@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from bridge.cli.common import paths_from, print_json
+from bridge.cli.common import add_json, paths_from, print_json
 
 INSTRUCTIONS = (
     "Saisissez ce code dans les options de l'extension vitale-bridge (« Code d'appairage ») / "
@@ -20,7 +20,7 @@ INSTRUCTIONS = (
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("pair", help="print the pairing code to type in the extension's options")
     p.add_argument("--new", action="store_true", help="make a new code (existing pairings stop working)")
-    p.add_argument("--json", action="store_true", help="print {pairingKey, grouped, instructions} as JSON")
+    add_json(p, "print {pairingKey, grouped, instructions} as JSON")
     p.set_defaults(func=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 
-from bridge.cli.common import add_port, paths_from, port_from, print_json
+from bridge.cli.common import add_json, add_port, paths_from, port_from, print_json
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("method", help="e.g. bridge.hello, od.resolve, vitale.read")
     p.add_argument("params", nargs="?", help="JSON object or array of params")
     add_port(p)
-    p.add_argument("--json", action="store_true", help="errors as JSON on stderr too")
+    add_json(p, "errors as JSON on stderr too")
     p.set_defaults(func=run)
 
 

@@ -49,11 +49,18 @@ class Plan:
         return str(loc.pure_path(self.platform, self.host_dir, loc.RECORD_NAME))
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for f in out["files"]:
-            f["mode"] = oct(f["mode"])
-        out["recordPath"] = self.record_path
-        return out
+        """The plan as ``install --json`` prints it: lowerCamelCase keys, modes in octal."""
+        return {
+            "platform": self.platform,
+            "scope": self.scope,
+            "browsers": list(self.browsers),
+            "hostPath": self.host_path,
+            "hostDir": self.host_dir,
+            "files": [{**asdict(f), "mode": oct(f.mode)} for f in self.files],
+            "registry": [asdict(r) for r in self.registry],
+            "notes": list(self.notes),
+            "recordPath": self.record_path,
+        }
 
     def describe(self) -> list[str]:
         lines = [f"{self.scope} install for {', '.join(self.browsers)} on {self.platform}", f"host program: {self.host_path}"]

@@ -1,6 +1,6 @@
 """Writing and removing the policy files of :mod:`bridge.install.policy`.
 
-Every file is written with :func:`bridge.fileio.atomic_write`, mode 0644 (browsers run as the
+Every file is written with :func:`bridge.fileio.write_json` (atomically), mode 0644 (browsers run as the
 logged-in user and must read it). *root* prefixes every path: ``/`` on a real machine, a
 folder when preparing a disk image or in tests.
 
@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bridge.fileio import atomic_write
+from bridge.fileio import write_json
 from bridge.install.policy import PolicyFile, merge_firefox, unmerge_firefox
 
 MAX_POLICY_FILE = 1024 * 1024
@@ -50,17 +50,13 @@ def rendered(root: Path, file: PolicyFile) -> dict[str, Any]:
     return file.content
 
 
-def _text(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
 def write(root: Path, files: tuple[PolicyFile, ...]) -> list[str]:
     # Render everything first: a Firefox file we must not touch stops the run before any write.
     docs = [(target(root, f), rendered(root, f)) for f in files]
     done = []
     for path, doc in docs:
         os.makedirs(path.parent, mode=0o755, exist_ok=True)
-        atomic_write(path, _text(doc), mode=0o644)
+        write_json(path, doc, mode=0o644)
         done.append(f"wrote {path}")
     return done
 
@@ -87,6 +83,6 @@ def remove(root: Path, files: tuple[PolicyFile, ...]) -> list[str]:
             path.unlink()
             done.append(f"removed {path} (nothing else was in it)")
         else:
-            atomic_write(path, _text(rest), mode=0o644)
+            write_json(path, rest, mode=0o644)
             done.append(f"removed our entries from {path}, kept the others")
     return done

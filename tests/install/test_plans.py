@@ -196,6 +196,8 @@ def test_plan_json_and_description_name_every_write():
     p = plan("windows", "user", ["chrome", "firefox"])
     data = p.to_json()
     assert data["recordPath"] == p.record_path
+    assert data["hostPath"] == p.host_path and data["hostDir"] == p.host_dir  # camelCase at the source
+    assert not [k for k in data if "_" in k]
     assert len(data["files"]) == 3 and len(data["registry"]) == 2
     text = "\n".join(p.describe())
     for f in p.files:
