@@ -26,14 +26,10 @@ apt_install() {
   fi
 }
 
-# The browser extension packages (extension/dist/vitale-bridge-{chrome,firefox}-<version>.zip).
+# The browser extension packages (extension/dist/vitale-bridge-{chrome,firefox}-<version>.zip),
+# built with Python's standard library: no Node.js needed to package.
 build_extension() {
-  if [[ -f extension/build.py ]]; then
-    python3 extension/build.py >/dev/null
-  else
-    apt_install nodejs
-    node extension/build.mjs >/dev/null
-  fi
+  python3 extension/build.py >/dev/null
 }
 
 build_deb() {
