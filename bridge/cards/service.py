@@ -127,14 +127,15 @@ class CardService:
         """The reader to use, and the snapshot it was found in.
 
         The watcher's snapshot answers first. It may lag a card inserted a moment ago, so when
-        it says "not there" (no such reader or card, or no CPS when *with_cps* asks for one for
-        the CPx rule) the driver is asked once more and its answer stands.
+        it says "not there" (no such reader, no card of *kind* in it, named or not, or no CPS
+        when *with_cps* asks for one for the CPx rule) the driver is asked once more and its
+        answer stands.
         """
         if self._watcher_snapshot_usable():
             snapshot = self.snapshot
             try:
                 state = choice.pick(snapshot, reader, kind)
-                if not with_cps or choice.cps_present(snapshot):
+                if choice.holds(state, kind) and (not with_cps or choice.cps_present(snapshot)):
                     return snapshot, state
             except (NoCardError, NoReaderError, ReaderNotFoundError):
                 pass
