@@ -230,10 +230,22 @@ class CardService:
             self.sessions.store(state, outcome, want_protected)
         return outcome
 
-    async def cps_status(self, reader: str | None = None) -> CpsStatus:
+    async def _locate_cps(self, reader: str | None) -> ReaderState | None:
+        """The reader *reader* means for a CPS (no APDU), or None when there is no reader or,
+        unnamed, no CPS; a watcher that has not seen the card yet is not the last word."""
         try:
-            _snapshot, state = await self._locate(reader, "cps")
+            return (await self._locate(reader, "cps"))[1]
         except (NoCardError, NoReaderError):
+            return None
+
+    async def cps_reader(self, reader: str | None = None) -> str | None:
+        """The reader holding the CPS now, or None: nothing is sent to the card."""
+        state = await self._locate_cps(reader)
+        return state.name if state is not None and choice.holds(state, "cps") else None
+
+    async def cps_status(self, reader: str | None = None) -> CpsStatus:
+        state = await self._locate_cps(reader)
+        if state is None:
             return CpsStatus(present=False)
         if not choice.holds(state, "cps"):
             return CpsStatus(present=False, reader=state.name)

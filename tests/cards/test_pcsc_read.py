@@ -122,3 +122,14 @@ async def test_cps_status_on_a_named_reader_asks_pcsc_when_the_watcher_lags(vita
     assert not pcsc_bridge.cards.cps_present(pcsc_bridge.cards.snapshot)
     status = await pcsc_bridge.cards.cps_status(reader=reader)
     assert status.present and status.card_type == "cps3"
+
+
+async def test_the_cps_reader_for_cps_identity_is_found_before_the_watcher_sees_it(vitale_readers, pcsc_bridge, monkeypatch):
+    """cps.identity ties the PKCS#11 token to the PC/SC reader holding the CPS: just after an
+    insert that reader is found by asking PC/SC, not missed because the watcher lags."""
+    freeze_watcher(pcsc_bridge, monkeypatch)
+    reader = vitale_readers.insert("cps3")
+    assert not pcsc_bridge.cards.cps_present(pcsc_bridge.cards.snapshot)
+    assert await pcsc_bridge.cards.cps_reader() == reader
+    assert await pcsc_bridge.cards.cps_reader(reader) == reader
+    assert await pcsc_bridge.cards.cps_reader("Vitale") is None
