@@ -101,16 +101,16 @@ class CpsIdentityService:
             ) from None
 
     async def _cps_reader(self, reader: str | None) -> str | None:
-        """The PC/SC reader holding the CPS (``card.status``: no APDU), or None when PC/SC
-        shows none: a software token, or a module that reaches the card another way."""
+        """The PC/SC reader holding the CPS (no APDU), or None when PC/SC shows none: a
+        software token, or a module that reaches the card another way."""
         cards = getattr(self.bridge, "cards", None)
         if cards is None:
             return None
         try:
-            cps = (await cards.card_status(reader))["cps"]
+            name: str | None = await cards.cps_reader(reader)
         except PcscUnavailableError:
             return None
-        return cps.name if cps is not None else None
+        return name
 
     async def identity(self, reader: str | None = None, status: CpsStatus | None = None) -> CpsIdentity:
         module = self._module()

@@ -127,14 +127,15 @@ class CardService:
         """The reader to use, and the snapshot it was found in.
 
         The watcher's snapshot answers first. It may lag a card inserted a moment ago, so when
-        it says "not there" (no such reader or card, or no CPS when *with_cps* asks for one for
-        the CPx rule) the driver is asked once more and its answer stands.
+        it says "not there" (no such reader, no card of *kind* in it, named or not, or no CPS
+        when *with_cps* asks for one for the CPx rule) the driver is asked once more and its
+        answer stands.
         """
         if self._watcher_snapshot_usable():
             snapshot = self.snapshot
             try:
                 state = choice.pick(snapshot, reader, kind)
-                if not with_cps or choice.cps_present(snapshot):
+                if choice.holds(state, kind) and (not with_cps or choice.cps_present(snapshot)):
                     return snapshot, state
             except (NoCardError, NoReaderError, ReaderNotFoundError):
                 pass
@@ -229,10 +230,22 @@ class CardService:
             self.sessions.store(state, outcome, want_protected)
         return outcome
 
-    async def cps_status(self, reader: str | None = None) -> CpsStatus:
+    async def _locate_cps(self, reader: str | None) -> ReaderState | None:
+        """The reader *reader* means for a CPS (no APDU), or None when there is no reader or,
+        unnamed, no CPS; a watcher that has not seen the card yet is not the last word."""
         try:
-            _snapshot, state = await self._locate(reader, "cps")
+            return (await self._locate(reader, "cps"))[1]
         except (NoCardError, NoReaderError):
+            return None
+
+    async def cps_reader(self, reader: str | None = None) -> str | None:
+        """The reader holding the CPS now, or None: nothing is sent to the card."""
+        state = await self._locate_cps(reader)
+        return state.name if state is not None and choice.holds(state, "cps") else None
+
+    async def cps_status(self, reader: str | None = None) -> CpsStatus:
+        state = await self._locate_cps(reader)
+        if state is None:
             return CpsStatus(present=False)
         if not choice.holds(state, "cps"):
             return CpsStatus(present=False, reader=state.name)

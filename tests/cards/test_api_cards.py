@@ -116,3 +116,18 @@ async def test_discover_documents_the_card_methods(client):
     assert "availability" in read["result"]["schema"]["properties"]
     assert {"Beneficiary", "HolderAmo", "RightsPeriod", "OrganismeDestinataire", "Reader", "BirthDate"} <= set(schemas)
     assert "dateNaissance" in schemas["Beneficiary"]["properties"]
+
+
+async def test_simulator_insert_takes_only_shipped_names_never_a_file(client, tmp_path, monkeypatch):
+    """A name the params pattern lets through ("mine.json") may still be a file the driver would
+    load: only the shipped-name check stands between the wire and the file system."""
+    from importlib import resources
+
+    shipped = resources.files("bridge.profiles").joinpath("data", "cps3.json").read_text(encoding="utf-8")
+    (tmp_path / "mine.json").write_text(shipped, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in ("mine.json", "nope"):
+        with pytest.raises(RpcError) as info:
+            await client.call("simulator.insert", {"profile": name})
+        assert info.value.code_name == "PROFILE_NOT_FOUND"
+    assert (await client.call("card.status"))["cps"] is None

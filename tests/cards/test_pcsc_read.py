@@ -4,7 +4,7 @@ import pytest
 
 from bridge.api.cards import read_vitale
 from bridge.errors import CpsRequiredError, NoCardError, UnsupportedCardError
-from tests.helpers.pcsc import recording
+from tests.helpers.pcsc import freeze_watcher, recording
 
 
 async def test_readers_and_card_types(vitale_readers, pcsc_bridge):
@@ -112,3 +112,24 @@ async def test_directory_path_on_the_virtual_card(vitale_readers, pcsc_bridge):
     assert data.protected_files == ["AMO_ASSU", "AMO_BENE"]
     assert data.validity.raw_start == "20100101"
     assert [b.nom for b in data.beneficiaries] == ["PERIME"] and data.beneficiaries[0].nir.key_valid
+
+
+async def test_cps_status_on_a_named_reader_asks_pcsc_when_the_watcher_lags(vitale_readers, pcsc_bridge, monkeypatch):
+    """Just after an insert the watcher may not have seen the card yet: cps.status on the
+    named reader must then ask PC/SC, not answer "not present" from the watcher's snapshot."""
+    freeze_watcher(pcsc_bridge, monkeypatch)
+    reader = vitale_readers.insert("cps3")
+    assert not pcsc_bridge.cards.cps_present(pcsc_bridge.cards.snapshot)
+    status = await pcsc_bridge.cards.cps_status(reader=reader)
+    assert status.present and status.card_type == "cps3"
+
+
+async def test_the_cps_reader_for_cps_identity_is_found_before_the_watcher_sees_it(vitale_readers, pcsc_bridge, monkeypatch):
+    """cps.identity ties the PKCS#11 token to the PC/SC reader holding the CPS: just after an
+    insert that reader is found by asking PC/SC, not missed because the watcher lags."""
+    freeze_watcher(pcsc_bridge, monkeypatch)
+    reader = vitale_readers.insert("cps3")
+    assert not pcsc_bridge.cards.cps_present(pcsc_bridge.cards.snapshot)
+    assert await pcsc_bridge.cards.cps_reader() == reader
+    assert await pcsc_bridge.cards.cps_reader(reader) == reader
+    assert await pcsc_bridge.cards.cps_reader("Vitale") is None
