@@ -99,7 +99,6 @@ async def test_full_read_adds_only_the_licensed_data(name, vitale_readers, pcsc,
 async def test_cps_status_agrees(name, vitale_readers, pcsc, sim):
     reader = vitale_readers.insert(name)
     sim.cards.driver.insert(name)
-    await pcsc.cards.wait_for_card(profiles.load(name).card_type)  # cps.status trusts the watcher
     over_pcsc = await _outcome(lambda: pcsc.cards.cps_status(reader))
     in_process = await _outcome(lambda: sim.cards.cps_status(CPS_READER))
     assert over_pcsc == in_process
